@@ -1,0 +1,12 @@
+"""Data sets: the embedded default (scikit-learn's digits), MNIST and user files.
+
+>>> import aelab
+>>> ds = aelab.data.load("digits")
+>>> ds.X_train.shape, ds.image_shape
+((1437, 64), (8, 8))
+"""
+
+from aelab.data.datasets import DATASETS, Dataset, load
+from aelab.data.files import FILE_READERS
+
+__all__ = ["DATASETS", "FILE_READERS", "Dataset", "load"]

@@ -1,0 +1,71 @@
+"""Reading user files: .npy, .npz, .csv, .parquet — numeric columns only, no pickle."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+
+def _npy(path: Path, label_column):
+    return np.load(path, allow_pickle=False), None, None
+
+
+def _npz(path: Path, label_column):
+    with np.load(path, allow_pickle=False) as z:
+        keys = list(z.files)
+        if "X" in keys:
+            return z["X"], (z["y"] if "y" in keys else None), None
+        if len(keys) == 1:
+            return z[keys[0]], None, None
+        raise ValueError(f"{path} holds arrays {keys}; aelab reads 'X' (and optionally 'y'). "
+                         "Save your features under the key 'X'.")
+
+
+def _frame(frame, path: Path, label_column):
+    y = None
+    if label_column is not None:
+        if label_column not in frame.columns:
+            raise ValueError(f"label_column {label_column!r} is not a column of {path}; columns: "
+                             f"{list(frame.columns)}.")
+        y = frame.pop(label_column).to_numpy()
+    bad = [str(c) for c, dt in frame.dtypes.items() if dt.kind not in "biuf"]
+    if bad:
+        raise ValueError(
+            f"{path} has non-numeric column(s) {bad}. aelab reads numeric features: drop "
+            "or encode them (for mixed tables use aelab.sklearn, which one-hot encodes)."
+        )
+    return frame.to_numpy(dtype=np.float64), y, [str(c) for c in frame.columns]
+
+
+def _csv(path: Path, label_column):
+    import pandas as pd
+
+    return _frame(pd.read_csv(path), path, label_column)
+
+
+def _parquet(path: Path, label_column):
+    import pandas as pd
+
+    return _frame(pd.read_parquet(path), path, label_column)
+
+
+FILE_READERS: dict[str, Callable] = {".npy": _npy, ".npz": _npz, ".csv": _csv,
+                                     ".parquet": _parquet}
+
+
+def read_file(path, label_column=None):
+    """Return (X float32 (n, d), y or None, feature names or None) from a user file."""
+    from aelab.validation import as_float_array
+
+    path = Path(path)
+    reader = FILE_READERS.get(path.suffix.lower())
+    if reader is None:
+        raise ValueError(f"Cannot read {path}: unknown file type {path.suffix!r}. Use one of "
+                         f"{sorted(FILE_READERS)}.")
+    if not path.is_file():
+        raise ValueError(f"Data file {str(path)!r} does not exist.")
+    X, y, names = reader(path, label_column)
+    X = as_float_array(X, name=f"the data in {path.name}")
+    return X, y, names

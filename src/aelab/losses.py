@@ -1,0 +1,179 @@
+"""The math of aelab, written once: likelihoods, divergences and penalties.
+
+Reduction rule, everywhere in this module: each function returns one value per
+example, shape ``(batch,)``, **summed over features / code units**. Models average
+over the batch (``.mean()``), so a reported loss is "per example". The only
+exception is :func:`kl_sparsity`, whose ρ̂ is itself a batch statistic; it returns
+a scalar.
+
+References
+----------
+Goodfellow, Bengio & Courville, *Deep Learning*, ch. 14 (2016).
+Ng, *Sparse autoencoder*, CS294A lecture notes (2011) — KL sparsity.
+Makhzani & Frey, *k-Sparse Autoencoders*, ICLR 2014 — top-k.
+Rifai et al., *Contractive Auto-Encoders*, ICML 2011 — Jacobian penalty.
+Kingma & Welling, *Auto-Encoding Variational Bayes*, ICLR 2014 — Gaussian KL.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+# --------------------------------------------------------------------------- likelihoods
+class Likelihood:
+    """A decoder likelihood p(x | h) parameterised by the decoder's raw output."""
+
+    name: str
+
+    def nll(self, out: Tensor, x: Tensor) -> Tensor:
+        """-log p(x | h), summed over features, shape ``(batch,)``."""
+        raise NotImplementedError
+
+    def reconstruction_loss(self, out: Tensor, x: Tensor) -> Tensor:
+        """The autoencoder's L(x, g(f(x))), summed over features, shape ``(batch,)``."""
+        raise NotImplementedError
+
+    def mean(self, out: Tensor) -> Tensor:
+        """E[x | h]: the reconstruction in data space."""
+        raise NotImplementedError
+
+    def sample(self, out: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """Draw x ~ p(x | h)."""
+        raise NotImplementedError
+
+
+class GaussianLikelihood(Likelihood):
+    """Unit-variance Gaussian: L = ||x - x_hat||² = 2·(-log p(x|h)) - d·log 2π."""
+
+    name = "gaussian"
+
+    def nll(self, out, x):
+        d = x[0].numel()
+        return 0.5 * (out - x).pow(2).flatten(1).sum(1) + 0.5 * d * _LOG_2PI
+
+    def reconstruction_loss(self, out, x):
+        return (out - x).pow(2).flatten(1).sum(1)
+
+    def mean(self, out):
+        return out
+
+    def sample(self, out, generator=None):
+        noise = torch.randn(out.shape, generator=generator, device=out.device, dtype=out.dtype)
+        return out + noise
+
+
+class BernoulliLikelihood(Likelihood):
+    """Bernoulli on logits: L = binary cross-entropy, data in [0, 1]."""
+
+    name = "bernoulli"
+
+    def nll(self, out, x):
+        return F.binary_cross_entropy_with_logits(out, x, reduction="none").flatten(1).sum(1)
+
+    reconstruction_loss = nll
+
+    def mean(self, out):
+        return torch.sigmoid(out)
+
+    def sample(self, out, generator=None):
+        return torch.bernoulli(torch.sigmoid(out), generator=generator)
+
+
+LIKELIHOODS: dict[str, Likelihood] = {
+    lik.name: lik for lik in (GaussianLikelihood(), BernoulliLikelihood())
+}
+
+
+# --------------------------------------------------------------------------- divergences
+def gaussian_kl(
+    mu: Tensor,
+    logvar: Tensor,
+    mu_p: Tensor | float = 0.0,
+    logvar_p: Tensor | float = 0.0,
+) -> Tensor:
+    """KL( N(mu, diag e^logvar) || N(mu_p, diag e^logvar_p) ), summed over dims.
+
+    With the default prior N(0, I) this is the VAE's analytic term
+    ``0.5 * sum(mu² + σ² - 1 - log σ²)``. Shape ``(batch,)``.
+    """
+    logvar_p = torch.as_tensor(logvar_p, dtype=mu.dtype, device=mu.device)
+    var_ratio = torch.exp(logvar - logvar_p)
+    kl = 0.5 * (var_ratio + (mu - mu_p).pow(2) * torch.exp(-logvar_p) - 1.0 - (logvar - logvar_p))
+    return kl.flatten(1).sum(1)
+
+
+def bernoulli_kl(rho: Tensor | float, rho_hat: Tensor, eps: float = 1e-7) -> Tensor:
+    """Elementwise KL( Bernoulli(rho) || Bernoulli(rho_hat) ), ≥ 0, = 0 iff rho_hat == rho."""
+    rho_hat = rho_hat.clamp(eps, 1.0 - eps)
+    rho = torch.as_tensor(rho, dtype=rho_hat.dtype, device=rho_hat.device)
+    return rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
+
+
+# --------------------------------------------------------------------------- sparsity
+def l1_sparsity(h: Tensor) -> Tensor:
+    """sum_i |h_i| per example, shape ``(batch,)``."""
+    return h.abs().flatten(1).sum(1)
+
+
+def kl_sparsity(h: Tensor, rho: float) -> Tensor:
+    """sum_j KL(rho || rho_hat_j), rho_hat_j the batch-mean of sigmoid unit j. A scalar.
+
+    ``h`` must be sigmoid activations (in (0, 1)); the target rate ``rho`` in (0, 1).
+    """
+    rho_hat = h.flatten(1).mean(0)
+    return bernoulli_kl(rho, rho_hat).sum()
+
+
+def top_k(h: Tensor, k: int) -> Tensor:
+    """Keep the k largest units of each row of ``h`` (batch, units), zero the rest.
+
+    Gradients flow through the kept units only (Makhzani & Frey 2014).
+    """
+    if k >= h.shape[1]:
+        return h
+    idx = h.topk(k, dim=1).indices
+    mask = torch.zeros_like(h).scatter_(1, idx, 1.0)
+    return h * mask
+
+
+# --------------------------------------------------------------------------- contraction
+def contractive_sigmoid(h: Tensor, weight: Tensor) -> Tensor:
+    """||∂h/∂x||_F² for one sigmoid layer h = σ(Wx + b), in closed form.
+
+    ``sum_j (h_j (1 - h_j))² ||W_j||²`` with ``W`` of shape (units, features).
+    Shape ``(batch,)``.
+    """
+    w_norms = weight.pow(2).sum(1)  # (units,)
+    return (h * (1 - h)).pow(2) @ w_norms
+
+
+def jacobian_frobenius_sq(f: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
+    """Exact ||∂f(x)/∂x||_F² per example, differentiable w.r.t. f's parameters.
+
+    ``f`` maps a batch to a batch and must treat examples independently (no batch
+    norm). Computed with vectorised reverse-mode autodiff: one vector-Jacobian
+    product per output unit, batched over units. Shape ``(batch,)``.
+    """
+    with torch.enable_grad():  # also under no_grad (validation): the penalty needs ∂f/∂x
+        x = x if x.requires_grad else x.detach().requires_grad_(True)
+        h = f(x).flatten(1)  # (batch, units)
+        return _jacobian_rows_sq(h, x)
+
+
+def _jacobian_rows_sq(h: Tensor, x: Tensor) -> Tensor:
+    units = h.shape[1]
+    # One-hot cotangents e_j for every unit j, shared across the batch: (units, batch, units).
+    eye = torch.eye(units, dtype=h.dtype, device=h.device)
+    cotangents = eye.unsqueeze(1).expand(units, h.shape[0], units)
+    (rows,) = torch.autograd.grad(
+        h, x, grad_outputs=cotangents, is_grads_batched=True, create_graph=True
+    )  # (units, batch, *x.shape[1:]); rows[j, b] = ∂h_j/∂x at example b
+    return rows.pow(2).flatten(2).sum(2).sum(0)

@@ -1,0 +1,37 @@
+"""The model registry: names → classes. Variants register themselves on import."""
+
+from __future__ import annotations
+
+import difflib
+
+MODELS: dict[str, type] = {}
+
+
+def register(name: str):
+    """Class decorator: register an autoencoder class under ``name``."""
+
+    def deco(cls):
+        if name in MODELS and MODELS[name] is not cls:
+            raise ValueError(f"A model named {name!r} is already registered ({MODELS[name]}).")
+        cls.name = name
+        MODELS[name] = cls
+        return cls
+
+    return deco
+
+
+def get_model_class(name: str) -> type:
+    """Return the class registered under ``name`` or raise a ValueError listing the options."""
+    if isinstance(name, str) and name in MODELS:
+        return MODELS[name]
+    close = difflib.get_close_matches(str(name), MODELS, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise ValueError(
+        f"Unknown model {name!r}.{hint} Available models: {sorted(MODELS)} "
+        "(see aelab.list_models())."
+    )
+
+
+def list_models() -> list[str]:
+    """Names of every registered model, sorted."""
+    return sorted(MODELS)

@@ -1,0 +1,125 @@
+"""Saving and loading: weights in safetensors, config in JSON, never pickle.
+
+A saved model is a directory holding ``config.json`` (model name, constructor
+arguments, fitted preprocessing, aelab version, the weights' SHA-256) and
+``model.safetensors``. Every file is written to a temporary name and renamed into
+place, so an interrupted save leaves the previous files intact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load, save
+
+from aelab.models.registry import get_model_class
+
+FORMAT = "aelab-model"
+FORMAT_VERSION = 1
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same directory + rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def tensors_to_bytes(tensors: dict[str, torch.Tensor], metadata: dict | None = None) -> bytes:
+    """Serialise tensors (copied to CPU, contiguous, unshared) to safetensors bytes."""
+    clean = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
+    meta = None if metadata is None else {"aelab": json.dumps(metadata)}
+    return save(clean, metadata=meta)
+
+
+def save_model(model, path, metadata: dict | None = None) -> Path:
+    """Save ``model`` into directory ``path`` (created if needed). Returns the path."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"Cannot save a model to {str(path)!r}: it exists and is not a directory.")
+    from aelab import __version__
+
+    weights = tensors_to_bytes(model.state_dict())
+    config = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "aelab_version": __version__,
+        "model": model.name,
+        "config": model.get_config(),
+        "preprocessing": model.scaler.to_config(),
+        "weights": {"file": WEIGHTS_FILE, "sha256": hashlib.sha256(weights).hexdigest()},
+        "metadata": metadata or {},
+    }
+    text = json.dumps(config, indent=2).encode()
+    atomic_write_bytes(path / WEIGHTS_FILE, weights)
+    atomic_write_bytes(path / CONFIG_FILE, text)
+    return path
+
+
+def read_config(path) -> dict:
+    """Read and check a saved model's ``config.json``."""
+    path = Path(path)
+    cfg_path = path / CONFIG_FILE
+    if not cfg_path.is_file():
+        raise ValueError(
+            f"{str(path)!r} is not a saved aelab model: {CONFIG_FILE} is missing. "
+            "Pass the directory written by model.save() or `aelab train --out`."
+        )
+    try:
+        cfg = json.loads(cfg_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{cfg_path} is not valid JSON ({err}); the file is damaged.") from None
+    if not isinstance(cfg, dict) or cfg.get("format") != FORMAT:
+        raise ValueError(f"{cfg_path} is not an aelab model config (no 'format': {FORMAT!r}).")
+    if cfg.get("format_version", 0) > FORMAT_VERSION:
+        raise ValueError(
+            f"{cfg_path} was written by a newer aelab (format {cfg['format_version']}); "
+            "upgrade aelab to load it."
+        )
+    return cfg
+
+
+def load_model(path, device: str | torch.device = "cpu"):
+    """Rebuild a model saved by :func:`save_model`, with no pickle involved."""
+    path = Path(path)
+    cfg = read_config(path)
+    cls = get_model_class(cfg["model"])
+    model = cls(**cfg["config"])
+    model.scaler.load_config(cfg["preprocessing"])
+    weights_path = path / cfg["weights"]["file"]
+    if not weights_path.is_file():
+        raise ValueError(f"{weights_path} is missing; the saved model at {str(path)!r} is incomplete.")
+    blob = weights_path.read_bytes()
+    if hashlib.sha256(blob).hexdigest() != cfg["weights"]["sha256"]:
+        raise ValueError(
+            f"{weights_path} does not match its config.json (SHA-256 differs): the file is "
+            "truncated, damaged or from another model. Save the model again."
+        )
+    try:
+        state = load(blob)
+    except (SafetensorError, ValueError) as err:
+        raise ValueError(f"{weights_path} is not a readable safetensors file: {err}") from None
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        raise ValueError(
+            f"The weights in {weights_path} do not fit the model in config.json: {err}"
+        ) from None
+    return model.to(device).eval()

@@ -1,0 +1,436 @@
+"""The one trainer: every aelab model is fitted by :func:`train`.
+
+A model tells the trainer what is special about it through two methods: its named
+loss terms and its optimisation phases (:class:`aelab.models.Phase`). The trainer
+never asks a model its name.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+
+import torch
+from torch import Tensor
+
+from aelab.training.checkpoint import (
+    CHECKPOINT_FILE,
+    optimizer_from_flat,
+    optimizer_to_flat,
+    read_checkpoint,
+    write_checkpoint,
+)
+from aelab.training.data import batch_source, resolve_device, split_validation
+from aelab.validation import check_choice, check_number
+
+logger = logging.getLogger("aelab")
+
+OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": partial(torch.optim.SGD, momentum=0.9),
+    "rmsprop": torch.optim.RMSprop,
+}
+
+
+def _constant(epoch: int, epochs: int) -> float:
+    return 1.0
+
+
+def _cosine(epoch: int, epochs: int) -> float:
+    return 0.5 * (1.0 + math.cos(math.pi * epoch / max(epochs, 1)))
+
+
+def _step(epoch: int, epochs: int) -> float:
+    """Divide by 10 at 50% and 75% of the epochs."""
+    return 0.1 ** ((epoch >= epochs // 2) + (epoch >= (3 * epochs) // 4))
+
+
+# Learning-rate multiplier for an epoch, a pure function of (epoch, epochs) so that
+# resuming needs no scheduler state.
+LR_SCHEDULES: dict[str, Callable[[int, int], float]] = {
+    "constant": _constant,
+    "cosine": _cosine,
+    "step": _step,
+}
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns.
+
+    Attributes
+    ----------
+    model : Autoencoder
+        The trained model (the best epoch's weights when early stopping restored them).
+    history : dict of str to list of float
+        One value per epoch for each key: ``train/<term>``, ``train/loss``,
+        ``val/<term>``, ``val/loss`` (with validation data), ``lr``, ``epoch_time_s``.
+    epochs_run : int
+        Epochs completed, counting those before a resume.
+    best_epoch : int or None
+        1-based epoch of the lowest ``val/loss`` (None without validation data).
+    stopped_early : bool
+    train_time_s : float
+        Wall time of this call's epochs (validation included).
+    samples_per_s : float
+        Training examples processed per second in this call (validation excluded).
+    """
+
+    model: torch.nn.Module
+    history: dict[str, list[float]] = field(default_factory=dict)
+    epochs_run: int = 0
+    best_epoch: int | None = None
+    stopped_early: bool = False
+    train_time_s: float = 0.0
+    samples_per_s: float = 0.0
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary (everything but the model)."""
+        return {
+            "history": self.history,
+            "epochs_run": self.epochs_run,
+            "best_epoch": self.best_epoch,
+            "stopped_early": self.stopped_early,
+            "train_time_s": self.train_time_s,
+            "samples_per_s": self.samples_per_s,
+        }
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became NaN or infinite."""
+
+
+def train(
+    model,
+    data,
+    y=None,
+    *,
+    epochs: int = 20,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    optimizer: str = "adam",
+    weight_decay: float = 0.0,
+    lr_schedule: str = "constant",
+    validation_data=None,
+    validation_split: float = 0.0,
+    early_stopping: int | None = None,
+    grad_clip: float | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    checkpoint_dir=None,
+    checkpoint_every: int = 1,
+    resume: bool = False,
+    progress: bool = False,
+    callback: Callable[[int, dict], None] | None = None,
+) -> TrainResult:
+    """Fit ``model`` on ``data`` with mini-batch gradient descent.
+
+    Parameters
+    ----------
+    model : Autoencoder
+        Any registered model (see :func:`aelab.list_models`).
+    data : array-like, torch.Tensor or torch.utils.data.DataLoader
+        Training examples ``(n, *input_shape)`` or ``(n, n_features)``. A DataLoader
+        yields tensors or ``(x, y)`` pairs and is used as is (its own batching).
+    y : array-like, optional
+        Labels, passed to models that use them (conditional models, classifiers).
+    epochs : int, default=20
+        Total epochs; with ``resume=True``, training continues up to this many.
+    batch_size : int, default=128
+    lr : float, default=1e-3
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default="adam"
+        One optimizer per phase of the model.
+    weight_decay : float, default=0.0
+    lr_schedule : {"constant", "cosine", "step"}, default="constant"
+        Per-epoch multiplier of ``lr``.
+    validation_data : array-like or DataLoader, optional
+        Held-out data; overrides ``validation_split``.
+    validation_split : float in [0, 1), default=0.0
+        Fraction of array ``data`` held out (seeded) for validation.
+    early_stopping : int, optional
+        Stop after this many epochs without a lower ``val/loss`` and restore the best
+        weights. Needs validation data.
+    grad_clip : float, optional
+        Clip each phase's gradient norm to this value.
+    seed : int, default=0
+        Seeds shuffling, the validation split and the model's noise (corruption,
+        sampling). The caller's global RNG state is left as it was.
+    device : {"auto", "cpu", "cuda", "mps"} or "cuda:N", default="auto"
+    checkpoint_dir : path, optional
+        Write ``checkpoint.safetensors`` here every ``checkpoint_every`` epochs and at
+        the end (atomically).
+    checkpoint_every : int, default=1
+    resume : bool, default=False
+        Continue from the checkpoint in ``checkpoint_dir`` (weights, optimizer, RNG,
+        history), if there is one.
+    progress : bool, default=False
+        Show a progress bar (tqdm) on stderr.
+    callback : callable(epoch, logs), optional
+        Called after each epoch with the epoch (1-based) and that epoch's values.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    NonFiniteLossError
+        If a loss becomes NaN or infinite; the message names the epoch and step and
+        the last good checkpoint is kept.
+
+    Examples
+    --------
+    >>> import aelab
+    >>> ds = aelab.data.load("digits")
+    >>> model = aelab.create("ae", input_shape=64, latent_dim=8, seed=0)
+    >>> result = aelab.train(model, ds.X_train, epochs=2)
+    >>> sorted(result.history)[:2]
+    ['epoch_time_s', 'lr']
+    """
+    owner = "train"
+    epochs = check_number(epochs, "epochs", owner, kind=int, low=1)
+    batch_size = check_number(batch_size, "batch_size", owner, kind=int, low=1)
+    lr = check_number(lr, "lr", owner, low=0.0, low_inclusive=False)
+    weight_decay = check_number(weight_decay, "weight_decay", owner, low=0.0)
+    validation_split = check_number(validation_split, "validation_split", owner, low=0.0,
+                                    high=1.0, high_inclusive=False)
+    early_stopping = check_number(early_stopping, "early_stopping", owner, kind=int, low=1,
+                                  allow_none=True)
+    grad_clip = check_number(grad_clip, "grad_clip", owner, low=0.0, low_inclusive=False,
+                             allow_none=True)
+    seed = check_number(seed, "seed", owner, kind=int, low=0)
+    checkpoint_every = check_number(checkpoint_every, "checkpoint_every", owner, kind=int, low=1)
+    make_optimizer = OPTIMIZERS[check_choice(optimizer, OPTIMIZERS, "optimizer", owner)]
+    schedule = LR_SCHEDULES[check_choice(lr_schedule, LR_SCHEDULES, "lr_schedule", owner)]
+    if resume and checkpoint_dir is None:
+        raise ValueError("resume=True needs checkpoint_dir: the directory to resume from.")
+    dev = resolve_device(device)
+
+    model.to(dev)
+    train_data, val_data = split_validation(model, data, y, validation_data, validation_split,
+                                            seed, dev)
+    if early_stopping is not None and val_data is None:
+        raise ValueError(
+            "early_stopping needs validation data: pass validation_data=... or "
+            "validation_split=0.1 (for example)."
+        )
+    source = batch_source(train_data, batch_size, dev, seed, model)
+    val_source = None if val_data is None else batch_source(val_data, 4 * batch_size, dev, None, model)
+
+    devices = [dev.index or 0] if dev.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        return _Fit(model, source, val_source, epochs, lr, weight_decay, make_optimizer,
+                    schedule, early_stopping, grad_clip, checkpoint_dir, checkpoint_every,
+                    resume, progress, callback, dev).run()
+
+
+class _Fit:
+    """State of one call to :func:`train` (kept out of the public signature)."""
+
+    def __init__(self, model, source, val_source, epochs, lr, weight_decay, make_optimizer,
+                 schedule, early_stopping, grad_clip, checkpoint_dir, checkpoint_every, resume,
+                 progress, callback, dev):
+        self.model, self.source, self.val_source = model, source, val_source
+        self.epochs, self.lr, self.schedule = epochs, lr, schedule
+        self.early_stopping, self.grad_clip = early_stopping, grad_clip
+        self.checkpoint_dir, self.checkpoint_every = checkpoint_dir, checkpoint_every
+        self.progress, self.callback, self.dev = progress, callback, dev
+        self.phases = model.training_phases()
+        self.optimizers = [
+            make_optimizer(ph.parameters, lr=lr * ph.lr_scale, weight_decay=weight_decay)
+            for ph in self.phases
+        ]
+        self.history: dict[str, list[float]] = {}
+        self.start_epoch = 0
+        self.best_loss, self.best_epoch, self.bad_epochs = math.inf, None, 0
+        self.best_state: dict[str, Tensor] | None = None
+        restored = resume and self._restore()
+        if not restored:
+            if not model.scaler.fitted:
+                model.fit_preprocessing(source.inputs)
+            for x in source.inputs():
+                model.check_training_data(model.scaler(x))
+                break
+
+    # ------------------------------------------------------------------ loop
+    def run(self) -> TrainResult:
+        model = self.model
+        t0, step_time, seen = time.perf_counter(), 0.0, 0
+        stopped = False
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=self.epochs, initial=self.start_epoch, unit="epoch", leave=False)
+        epoch = self.start_epoch
+        try:
+            for epoch in range(self.start_epoch, self.epochs):
+                e0 = time.perf_counter()
+                factor = self.schedule(epoch, self.epochs)
+                for ph, opt in zip(self.phases, self.optimizers):
+                    for group in opt.param_groups:
+                        group["lr"] = self.lr * ph.lr_scale * factor
+                model.train()
+                logs = self._train_epoch(epoch)
+                seen += self.source.n_examples
+                step_time += time.perf_counter() - e0
+                if self.val_source is not None:
+                    logs.update(self._evaluate())
+                logs["lr"] = self.lr * factor
+                logs["epoch_time_s"] = time.perf_counter() - e0
+                for key, value in logs.items():
+                    self.history.setdefault(key, []).append(value)
+                stop = self._early_stopping(epoch, logs)
+                done = epoch + 1
+                if self.checkpoint_dir is not None and (
+                    done % self.checkpoint_every == 0 or done == self.epochs or stop
+                ):
+                    self._save(done)
+                logger.info("epoch %d/%d %s", done, self.epochs,
+                            " ".join(f"{k}={v:.4g}" for k, v in logs.items()))
+                if self.callback is not None:
+                    self.callback(done, logs)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items() if "loss" in k})
+                if stop:
+                    stopped = True
+                    break
+        finally:
+            if bar is not None:
+                bar.close()
+        if self.best_state is not None:
+            model.load_state_dict(self.best_state)
+        model.eval()
+        wall = time.perf_counter() - t0
+        return TrainResult(
+            model=model,
+            history=self.history,
+            epochs_run=len(self.history.get("lr", [])),
+            best_epoch=self.best_epoch,
+            stopped_early=stopped,
+            train_time_s=wall,
+            samples_per_s=seen / step_time if step_time > 0 else 0.0,
+        )
+
+    def _train_epoch(self, epoch: int) -> dict[str, float]:
+        sums: dict[str, Tensor] = {}
+        total = 0
+        for step, (x, y) in enumerate(self.source.batches(epoch)):
+            n = x.shape[0]
+            for ph, opt in zip(self.phases, self.optimizers):
+                terms = ph.loss_terms(x, y)
+                loss = sum(terms.values())
+                if not torch.isfinite(loss):
+                    self._non_finite(epoch, step, ph.name, terms)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                if self.grad_clip is not None:
+                    torch.nn.utils.clip_grad_norm_(ph.parameters, self.grad_clip)
+                opt.step()
+                for key, value in terms.items():
+                    sums[key] = sums.get(key, 0.0) + value.detach() * n
+            total += n
+        logs = {f"train/{k}": float(v) / total for k, v in sums.items()}
+        logs["train/loss"] = sum(float(v) for v in sums.values()) / total
+        return logs
+
+    def _evaluate(self) -> dict[str, float]:
+        self.model.eval()
+        sums: dict[str, float] = {}
+        total = 0
+        with torch.no_grad():
+            for x, y in self.val_source.batches(None):
+                n = x.shape[0]
+                for ph in self.phases:
+                    for key, value in ph.loss_terms(x, y).items():
+                        sums[key] = sums.get(key, 0.0) + float(value) * n
+                total += n
+        logs = {f"val/{k}": v / total for k, v in sums.items()}
+        logs["val/loss"] = sum(sums.values()) / total
+        return logs
+
+    def _early_stopping(self, epoch: int, logs: dict) -> bool:
+        if "val/loss" not in logs:
+            return False
+        if logs["val/loss"] < self.best_loss:
+            self.best_loss, self.best_epoch, self.bad_epochs = logs["val/loss"], epoch + 1, 0
+            if self.early_stopping is not None:
+                self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+            return False
+        self.bad_epochs += 1
+        return self.early_stopping is not None and self.bad_epochs >= self.early_stopping
+
+    def _non_finite(self, epoch, step, phase, terms):
+        bad = {k: float(v) for k, v in terms.items()}
+        where = ""
+        if self.checkpoint_dir is not None:
+            where = f" The last good checkpoint is kept in {self.checkpoint_dir}."
+        raise NonFiniteLossError(
+            f"The loss became non-finite at epoch {epoch + 1}, step {step + 1} "
+            f"(phase {phase!r}; terms {bad}).{where} Lower the learning rate, set grad_clip, "
+            "or check the data scaling."
+        )
+
+    # ------------------------------------------------------------------ checkpoints
+    def _save(self, done: int) -> None:
+        tensors = {f"model/{k}": v for k, v in self.model.state_dict().items()}
+        optim_meta = {}
+        for ph, opt in zip(self.phases, self.optimizers):
+            t, m = optimizer_to_flat(opt, f"optim/{ph.name}")
+            tensors.update(t)
+            optim_meta[ph.name] = m
+        if self.best_state is not None:
+            tensors.update({f"best/{k}": v for k, v in self.best_state.items()})
+        tensors["rng/torch"] = torch.get_rng_state()
+        tensors["rng/shuffle"] = self.source.rng_state()
+        if self.dev.type == "cuda":
+            tensors["rng/cuda"] = torch.cuda.get_rng_state(self.dev)
+        meta = {
+            "epoch": done,
+            "model": self.model.name,
+            "config": self.model.get_config(),
+            "preprocessing": self.model.scaler.to_config(),
+            "history": self.history,
+            "best_loss": None if math.isinf(self.best_loss) else self.best_loss,
+            "best_epoch": self.best_epoch,
+            "bad_epochs": self.bad_epochs,
+            "optimizers": optim_meta,
+        }
+        write_checkpoint(self.checkpoint_dir, tensors, meta)
+
+    def _restore(self) -> bool:
+        found = read_checkpoint(self.checkpoint_dir)
+        if found is None:
+            logger.info("no %s in %s: starting from scratch", CHECKPOINT_FILE, self.checkpoint_dir)
+            return False
+        tensors, meta = found
+        if meta["model"] != self.model.name or meta["config"] != self.model.get_config():
+            raise ValueError(
+                f"The checkpoint in {self.checkpoint_dir} is for model {meta['model']!r} with "
+                f"config {meta['config']}, not this {self.model.name!r} model "
+                f"({self.model.get_config()}). Build the same model or use another checkpoint_dir."
+            )
+        model_state = {k[6:]: v for k, v in tensors.items() if k.startswith("model/")}
+        self.model.load_state_dict(model_state)
+        self.model.scaler.load_config(meta["preprocessing"])
+        for ph, opt in zip(self.phases, self.optimizers):
+            optimizer_from_flat(opt, tensors, meta["optimizers"][ph.name], f"optim/{ph.name}")
+        best = {k[5:]: v.to(self.dev) for k, v in tensors.items() if k.startswith("best/")}
+        self.best_state = best or None
+        torch.set_rng_state(tensors["rng/torch"])
+        self.source.set_rng_state(tensors["rng/shuffle"])
+        if "rng/cuda" in tensors and self.dev.type == "cuda":
+            torch.cuda.set_rng_state(tensors["rng/cuda"], self.dev)
+        self.history = meta["history"]
+        self.start_epoch = meta["epoch"]
+        self.best_loss = math.inf if meta["best_loss"] is None else meta["best_loss"]
+        self.best_epoch, self.bad_epochs = meta["best_epoch"], meta["bad_epochs"]
+        logger.info("resumed from %s at epoch %d", self.checkpoint_dir, self.start_epoch)
+        return True
