@@ -13,7 +13,6 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader
 
-
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 

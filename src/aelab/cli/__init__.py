@@ -1,0 +1,41 @@
+"""The ``aelab`` command line. Each subcommand is one module exposing
+``add_parser(subparsers)``; its parser's ``func`` runs it and returns an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from aelab import __version__
+from aelab.cli import demo, encode, evaluate, list_models, train
+
+COMMANDS = [list_models, train, evaluate, encode, demo]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aelab", description="Train, evaluate and use autoencoders.")
+    parser.add_argument("--version", action="version", version=f"aelab {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every epoch")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(message)s")
+    try:
+        return args.func(args) or 0
+    except (ValueError, TypeError, FileNotFoundError) as err:
+        print(f"aelab {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""`aelab evaluate`: reconstruction error overall and per feature, beside PCA."""
+
+from __future__ import annotations
+
+import json
+
+import aelab
+from aelab.cli.options import Formatter, add_data_option, load_data
+from aelab.evaluation import reconstruction_report
+
+
+def add_parser(sub):
+    p = sub.add_parser("evaluate", help="reconstruction error of a saved model, beside PCA",
+                       formatter_class=Formatter)
+    p.add_argument("model_dir", help="directory written by `aelab train`")
+    add_data_option(p)
+    p.add_argument("--json", action="store_true", help="print the full report as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    model = aelab.load(args.model_dir)
+    ds = load_data(args)
+    X_eval = ds.X_test if ds.X_test is not None else ds.X_train
+    fit = ds.X_train if ds.X_test is not None else None
+    report = reconstruction_report(model, X_eval, fit)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    split = "test" if ds.X_test is not None else "all"
+    print(f"{model.name} on {ds.name} ({split}, {report['n_examples']} examples)")
+    print(f"  squared error per example: {report['sq_error_per_example']:.4f}")
+    print(f"  PCA-{report['code_size']} (fitted on {report['pca']['fitted_on']}): "
+          f"{report['pca']['sq_error_per_example']:.4f}")
+    names = ds.feature_names or [f"x{i}" for i in range(len(report["mse_per_feature"]))]
+    worst = sorted(zip(report["mse_per_feature"], report["pca"]["mse_per_feature"], names),
+                   reverse=True)[:10]
+    print("  worst features (MSE model / PCA):")
+    for mse, pca_mse, name in worst:
+        print(f"    {name:>12s} {mse:.5f} / {pca_mse:.5f}")
+    return 0

@@ -1,0 +1,146 @@
+"""Command-line options shared by subcommands: data, model config, training."""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+
+import aelab
+from aelab.models import MODELS
+from aelab.training import LR_SCHEDULES, OPTIMIZERS
+
+# Flags with their own spelling in `aelab train`; every other constructor keyword of a
+# registered model becomes a flag automatically (see add_model_options).
+EXPLICIT = {"input_shape", "latent_dim", "hidden"}
+
+
+
+class Formatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, except where the help already says it (None)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def add_data_option(p: argparse.ArgumentParser, required: bool = True) -> None:
+    p.add_argument("--data", required=required,
+                   help="a data set name (digits, mnist) or a .npy/.npz/.csv/.parquet file")
+    p.add_argument("--data-dir", default=None,
+                   help="where named data sets live (default: $AELAB_DATA_DIR, then a cache)")
+    p.add_argument("--label-column", default=None, help="CSV/Parquet column holding labels")
+
+
+def load_data(args):
+    return aelab.data.load(args.data, data_dir=args.data_dir, label_column=args.label_column)
+
+
+def _model_params() -> dict[str, dict[str, object]]:
+    """For every constructor keyword of every model: {model name: default}."""
+    params: dict[str, dict[str, object]] = {}
+    for name, cls in sorted(MODELS.items()):
+        for klass in reversed(cls.__mro__):
+            if "__init__" not in vars(klass) or not issubclass(klass, aelab.Autoencoder):
+                continue
+            for p in inspect.signature(klass.__init__).parameters.values():
+                if p.name in EXPLICIT or p.name == "self" or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
+                    continue
+                params.setdefault(p.name, {})[name] = p.default
+    return params
+
+
+def _flag_type(defaults):
+    values = [v for v in defaults if v is not None and v is not inspect.Parameter.empty]
+    if values and all(isinstance(v, bool) for v in values):
+        return "bool"
+    if values and all(isinstance(v, tuple) for v in values):
+        return "widths"
+    for kind in (int, float):
+        if values and all(isinstance(v, kind) and not isinstance(v, bool) for v in values):
+            return kind
+    if values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return float
+    return str
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    """--model, --latent-dim, --hidden, and one flag per model keyword (defaults shown)."""
+    p.add_argument("--model", default="ae", choices=aelab.list_models(), help="model to train")
+    p.add_argument("--latent-dim", type=int, default=32, help="code size")
+    p.add_argument("--hidden", type=int, nargs="*", default=None,
+                   help="encoder hidden widths, e.g. --hidden 256 64 (default: the model's own)")
+    group = p.add_argument_group("model options (each applies to the models named in its help)")
+    for param, per_model in sorted(_model_params().items()):
+        kind = _flag_type(per_model.values())
+        flag = "--" + param.replace("_", "-")
+        distinct = {repr(d) for d in per_model.values()}
+        if len(per_model) > 1 and len(distinct) == 1:
+            help_text = f"default: {distinct.pop()} (models: {', '.join(per_model)})"
+        else:
+            help_text = "default: " + ", ".join(f"{m}={d!r}" for m, d in per_model.items())
+        if kind == "bool":
+            group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
+                               help=help_text)
+        elif kind == "widths":
+            group.add_argument(flag, type=int, nargs="*", default=None, help=help_text)
+        else:
+            group.add_argument(flag, type=kind, default=None, help=help_text)
+
+
+def model_config(args, input_shape) -> dict:
+    """The constructor keywords given on the command line for args.model."""
+    cls = aelab.get_model_class(args.model)
+    accepted = cls.config_keys()
+    cfg = {"input_shape": input_shape, "latent_dim": args.latent_dim}
+    if args.hidden is not None:
+        cfg["hidden"] = tuple(args.hidden)
+    for param, per_model in _model_params().items():
+        value = getattr(args, param, None)
+        if value is None:
+            continue
+        if param not in accepted:
+            raise ValueError(
+                f"--{param.replace('_', '-')} does not apply to model {args.model!r}; it is an "
+                f"option of {sorted(per_model)}."
+            )
+        cfg[param] = tuple(value) if isinstance(value, list) else value
+    return cfg
+
+
+def add_train_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("training")
+    g.add_argument("--epochs", type=int, default=50)
+    g.add_argument("--batch-size", type=int, default=128)
+    g.add_argument("--lr", type=float, default=1e-3)
+    g.add_argument("--optimizer", default="adam", choices=sorted(OPTIMIZERS))
+    g.add_argument("--weight-decay", type=float, default=0.0)
+    g.add_argument("--lr-schedule", default="constant", choices=sorted(LR_SCHEDULES))
+    g.add_argument("--validation-split", type=float, default=0.1)
+    g.add_argument("--early-stopping", type=int, default=10,
+                   help="patience in epochs (0 disables)")
+    g.add_argument("--grad-clip", type=float, default=None)
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    g.add_argument("--checkpoint-every", type=int, default=5)
+    g.add_argument("--resume", action="store_true",
+                   help="continue from OUT/checkpoints if a checkpoint is there")
+
+
+def train_options(args, checkpoint_dir) -> dict:
+    return {
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "optimizer": args.optimizer,
+        "weight_decay": args.weight_decay,
+        "lr_schedule": args.lr_schedule,
+        "validation_split": args.validation_split,
+        "early_stopping": (args.early_stopping or None) if args.validation_split > 0 else None,
+        "grad_clip": args.grad_clip,
+        "seed": args.seed,
+        "device": args.device,
+        "checkpoint_dir": checkpoint_dir,
+        "checkpoint_every": args.checkpoint_every,
+        "resume": args.resume,
+    }

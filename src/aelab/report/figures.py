@@ -1,0 +1,69 @@
+"""Figures written by the CLI and the demo (matplotlib, no display needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def plot_history(history: dict, path, title: str = "") -> Path:
+    """Loss curves: every ``train/*`` and ``val/*`` term against the epoch."""
+    keys = [k for k in history if k.startswith(("train/", "val/"))]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for key in keys:
+        values = np.asarray(history[key])
+        ax.plot(np.arange(1, len(values) + 1), values, label=key,
+                linestyle="--" if key.startswith("val/") else "-")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss (per example)")
+    if all(np.all(np.asarray(history[k]) > 0) for k in keys):
+        ax.set_yscale("log")
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_reconstructions(x: np.ndarray, x_hat: np.ndarray, image_shape, path,
+                         n: int = 10, title: str = "") -> Path:
+    """Two rows of images: originals (top) and reconstructions (bottom)."""
+    n = min(n, len(x))
+    fig, axes = plt.subplots(2, n, figsize=(n * 0.9, 2.1), squeeze=False)
+    for i in range(n):
+        for row, img in enumerate((x[i], x_hat[i])):
+            ax = axes[row, i]
+            ax.imshow(np.clip(img.reshape(image_shape), 0, 1), cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+    axes[0, 0].set_ylabel("input", fontsize=7)
+    axes[1, 0].set_ylabel("output", fontsize=7)
+    fig.suptitle(title, fontsize=8)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def image_grid(images: np.ndarray, image_shape, path, ncols: int = 8, title: str = "") -> Path:
+    """A grid of images (samples, filters, traversals), each scaled to [0, 1]."""
+    n = len(images)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * 0.8, nrows * 0.8), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, img in zip(axes.flat, images):
+        ax.imshow(np.asarray(img).reshape(image_shape), cmap="gray")
+    fig.suptitle(title, fontsize=8)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _save(fig, path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
