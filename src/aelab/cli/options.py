@@ -110,19 +110,23 @@ def model_config(args, input_shape) -> dict:
 
 def add_train_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("training")
-    g.add_argument("--epochs", type=int, default=50)
-    g.add_argument("--batch-size", type=int, default=128)
-    g.add_argument("--lr", type=float, default=1e-3)
-    g.add_argument("--optimizer", default="adam", choices=sorted(OPTIMIZERS))
-    g.add_argument("--weight-decay", type=float, default=0.0)
-    g.add_argument("--lr-schedule", default="constant", choices=sorted(LR_SCHEDULES))
-    g.add_argument("--validation-split", type=float, default=0.1)
+    g.add_argument("--epochs", type=int, default=50, help="maximum number of epochs")
+    g.add_argument("--batch-size", type=int, default=128, help="examples per step")
+    g.add_argument("--lr", type=float, default=1e-3, help="learning rate")
+    g.add_argument("--optimizer", default="adam", choices=sorted(OPTIMIZERS), help="optimizer")
+    g.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight penalty")
+    g.add_argument("--lr-schedule", default="constant", choices=sorted(LR_SCHEDULES),
+                   help="per-epoch learning-rate multiplier")
+    g.add_argument("--validation-split", type=float, default=0.1,
+                   help="fraction of the training data held out for validation")
     g.add_argument("--early-stopping", type=int, default=10,
-                   help="patience in epochs (0 disables)")
-    g.add_argument("--grad-clip", type=float, default=None)
-    g.add_argument("--seed", type=int, default=0)
+                   help="patience in epochs on the validation loss (0 disables)")
+    g.add_argument("--grad-clip", type=float, default=None,
+                   help="clip gradient norms to this value (default: no clipping)")
+    g.add_argument("--seed", type=int, default=0, help="seed for weights, shuffling and noise")
     g.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    g.add_argument("--checkpoint-every", type=int, default=5)
+    g.add_argument("--checkpoint-every", type=int, default=5,
+                   help="write OUT/checkpoints/checkpoint.safetensors every N epochs")
     g.add_argument("--resume", action="store_true",
                    help="continue from OUT/checkpoints if a checkpoint is there")
 

@@ -368,7 +368,7 @@ class _Fit:
         return self.early_stopping is not None and self.bad_epochs >= self.early_stopping
 
     def _non_finite(self, epoch, step, phase, terms):
-        bad = {k: float(v) for k, v in terms.items()}
+        bad = {k: float(v.detach()) for k, v in terms.items()}
         where = ""
         if self.checkpoint_dir is not None:
             where = f" The last good checkpoint is kept in {self.checkpoint_dir}."
