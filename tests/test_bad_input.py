@@ -60,7 +60,8 @@ def test_unknown_model_and_option():
 @pytest.mark.parametrize(
     ("name", "config", "error", "match"),
     [
-        ("sparse", {"penalty": "kl", "rho": 1.5}, ValueError, r"'rho' parameter of SparseAE must be a float in \(0.0, 1.0\)"),
+        ("sparse", {"penalty": "kl", "rho": 1.5}, ValueError,
+         r"'rho' parameter of SparseAE must be a float in \(0.0, 1.0\)"),
         ("sparse", {"penalty": "kl", "code_activation": "relu"}, ValueError, "sigmoid"),
         ("sparse", {"penalty": "topk", "k": 9, "latent_dim": 4}, ValueError, "at most latent_dim"),
         ("sparse", {"penalty": "l2"}, ValueError, "penalty"),

@@ -138,7 +138,9 @@ def split_validation(model, data, y, validation_data, validation_split, seed, de
             n = x.shape[0]
             n_val = max(1, int(round(validation_split * n)))
             if n - n_val < 1:
-                raise ValueError(f"validation_split={validation_split} leaves no training data from {n} examples.")
+                raise ValueError(
+                    f"validation_split={validation_split} leaves no training data from {n} examples."
+                )
             perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
             tr, va = perm[n_val:], perm[:n_val]
             train = (x[tr], None if yt is None else yt[tr])

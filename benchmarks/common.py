@@ -1,0 +1,54 @@
+"""Shared helpers for aelab benchmarks: machine facts, matmul rate, result files."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def data_dir() -> Path:
+    """$AELAB_DATA_DIR, else ../shared/data beside the repository."""
+    env = os.environ.get("AELAB_DATA_DIR")
+    path = Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
+    if not path.is_dir():
+        sys.exit(f"benchmark data not found at {path}: set AELAB_DATA_DIR")
+    return path
+
+
+def machine() -> dict:
+    return {
+        "cpu_cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average_at_start": os.getloadavg(),
+    }
+
+
+def matmul_flops(n: int = 2048, reps: int = 10) -> float:
+    """Median float32 FLOP/s of an n×n @ n×n matmul on this machine, now."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(3):
+        a @ b
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - t0)
+    return 2 * n**3 / statistics.median(times)
+
+
+def write(name: str, markdown: str, payload: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.md").write_text(markdown)
+    (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2))

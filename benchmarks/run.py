@@ -1,0 +1,31 @@
+"""`make bench`: run every benchmark script (or those named) and refresh benchmarks/results/.
+
+    python benchmarks/run.py            # all
+    python benchmarks/run.py mnist_ae   # one
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# In the order they should run; each writes benchmarks/results/<name>.md and .json.
+BENCHMARKS = ["mnist_ae"]
+
+
+def main() -> int:
+    names = sys.argv[1:] or BENCHMARKS
+    unknown = sorted(set(names) - set(BENCHMARKS))
+    if unknown:
+        print(f"unknown benchmark(s) {unknown}; known: {BENCHMARKS}", file=sys.stderr)
+        return 2
+    for name in names:
+        print(f"== {name}", flush=True)
+        rc = subprocess.call([sys.executable, str(HERE / f"{name}.py")], cwd=HERE.parent)
+        if rc:
+            return rc
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
