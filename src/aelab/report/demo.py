@@ -66,8 +66,9 @@ def _write(out: Path, ds, rows, options) -> None:
     x = ds.X_test[:10]
     pca = pca_reconstruction(ds.X_train, x, DEMO_DEFAULTS["latent_dim"])
     image_grid(np.concatenate([x, pca] + [r["reconstruction"] for r in rows]), ds.image_shape,
-               out / "figures" / "reconstructions.png", ncols=10,
-               title="rows: test digits, PCA, then each model in summary order")
+               out / "figures" / "reconstructions.png", ncols=10, unit_range=True,
+               title="test digits and their reconstructions",
+               row_labels=["input", f"PCA-{DEMO_DEFAULTS['latent_dim']}"] + [r["label"] for r in rows])
     plot_reconstructions(x, rows[0]["reconstruction"], ds.image_shape,
                          out / "figures" / "reconstructions_ae.png", title="ae")
     lines = [

@@ -47,15 +47,28 @@ def plot_reconstructions(x: np.ndarray, x_hat: np.ndarray, image_shape, path,
     return _save(fig, path)
 
 
-def image_grid(images: np.ndarray, image_shape, path, ncols: int = 8, title: str = "") -> Path:
-    """A grid of images (samples, filters, traversals), each scaled to [0, 1]."""
+def image_grid(images: np.ndarray, image_shape, path, ncols: int = 8, title: str = "",
+               row_labels: list[str] | None = None, unit_range: bool = False) -> Path:
+    """A grid of images (samples, filters, traversals).
+
+    Each image is scaled on its own unless ``unit_range`` (data in [0, 1], shown as is).
+    ``row_labels`` name the rows on the left.
+    """
     n = len(images)
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * 0.8, nrows * 0.8), squeeze=False)
+    label_w = 1.6 if row_labels else 0.0
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * 0.8 + label_w, nrows * 0.8),
+                             squeeze=False)
     for ax in axes.flat:
-        ax.axis("off")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    scale = {"vmin": 0.0, "vmax": 1.0} if unit_range else {}
     for ax, img in zip(axes.flat, images):
-        ax.imshow(np.asarray(img).reshape(image_shape), cmap="gray")
+        ax.imshow(np.asarray(img).reshape(image_shape), cmap="gray", **scale)
+    for row, label in enumerate(row_labels or []):
+        axes[row, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=7)
     fig.suptitle(title, fontsize=8)
     fig.tight_layout()
     return _save(fig, path)

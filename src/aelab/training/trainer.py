@@ -256,7 +256,6 @@ class _Fit:
                 model.fit_preprocessing(source.inputs)
             for x in source.inputs():
                 model.check_training_data(model.scaler(x))
-                break
 
     # ------------------------------------------------------------------ loop
     def run(self) -> TrainResult:
