@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from conftest import shared_data_dir
 
 import aelab
 from aelab.evaluation import pca_reconstruction
+from conftest import shared_data_dir
 
 pytestmark = [
     pytest.mark.slow,

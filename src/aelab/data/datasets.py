@@ -78,12 +78,12 @@ def parse_idx(raw: bytes) -> np.ndarray:
 
 
 def _mnist_dir(data_dir) -> Path | None:
-    candidates = []
+    # An explicit data_dir is the only place looked at; $AELAB_DATA_DIR is the fallback.
     if data_dir is not None:
-        candidates += [Path(data_dir) / "mnist", Path(data_dir)]
-    env = os.environ.get("AELAB_DATA_DIR")
-    if env:
-        candidates.append(Path(env) / "mnist")
+        candidates = [Path(data_dir) / "mnist", Path(data_dir)]
+    else:
+        env = os.environ.get("AELAB_DATA_DIR")
+        candidates = [Path(env) / "mnist"] if env else []
     for c in candidates:
         if all((c / f"{name}.gz").is_file() for name in MNIST_FILES):
             return c
