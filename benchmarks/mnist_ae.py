@@ -8,17 +8,16 @@ PyTorch loop of the same model, optimizer and batch, run in the same process.
 from __future__ import annotations
 
 import argparse
-import math
 import statistics
 import time
 
 import numpy as np
 import torch
-from common import data_dir, machine, matmul_flops, write
 from torch import nn
 
 import aelab
 from aelab.evaluation import pca_reconstruction
+from common import data_dir, machine, matmul_flops, write
 
 WIDTHS = (784, 1000, 500, 250, 30)
 BATCH = 256
