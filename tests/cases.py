@@ -21,6 +21,25 @@ MODEL_CASES: list[tuple[str, dict]] = [
     ("denoising", {"corruption": "salt_pepper", "noise": 0.3}),
     ("contractive", {}),
     ("contractive", {"hidden": (10,), "code_activation": "tanh"}),
+    ("vae", {}),
+    # beta < 1: on these soft targets a Bernoulli VAE at beta=1 rightly ignores the code.
+    ("vae", {"likelihood": "bernoulli", "activation": "tanh", "beta": 0.3}),
+    ("vae", {"objective": "iwae", "k": 3}),
+    ("vae", {"k": 2, "beta": 4.0, "warmup_epochs": 2}),
+    ("vae", {"intermediate_dims": (6,), "latent_hidden": (5,)}),  # two stochastic layers
+    ("vae", {"n_classes": 3}),  # conditional VAE
+    ("aae", {}),
+    ("aae", {"prior": "uniform", "tied": True}),
+    ("aae", {"prior": "mixture", "n_components": 3, "label_prior": True}),
+    ("aae", {"n_classes": 3}),  # conditional decoder
+    ("wae", {}),
+    # Convolutional backbone, on the 12 features read as (3, 2, 2) images.
+    ("ae", {"backbone": "conv", "input_shape": (3, 2, 2), "hidden": (8,), "activation": "elu"}),
+    ("ae", {"backbone": "conv", "input_shape": (3, 2, 2), "hidden": (4, 5), "tied": True}),
+    ("denoising", {"backbone": "conv", "input_shape": (3, 2, 2), "hidden": (8,), "activation": "tanh",
+                   "corruption": "salt_pepper", "noise": 0.3}),
+    ("contractive", {"backbone": "conv", "input_shape": (3, 2, 2), "hidden": (4,)}),
+    ("vae", {"backbone": "conv", "input_shape": (3, 2, 2), "hidden": (4,)}),
 ]
 
 

@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 import torch
 
 from aelab import data
+from aelab.evaluation import log_likelihood
 from aelab.models import MODELS, Autoencoder, Phase, get_model_class, list_models
 from aelab.persistence import load_model as load
 from aelab.training import NonFiniteLossError, TrainResult, train
@@ -62,5 +63,6 @@ __all__ = [
     "data",
     "list_models",
     "load",
+    "log_likelihood",
     "train",
 ]

@@ -13,6 +13,8 @@ Ng, *Sparse autoencoder*, CS294A lecture notes (2011) — KL sparsity.
 Makhzani & Frey, *k-Sparse Autoencoders*, ICLR 2014 — top-k.
 Rifai et al., *Contractive Auto-Encoders*, ICML 2011 — Jacobian penalty.
 Kingma & Welling, *Auto-Encoding Variational Bayes*, ICLR 2014 — Gaussian KL.
+Burda, Grosse & Salakhutdinov, *Importance Weighted Autoencoders*, ICLR 2016 — log-mean-exp.
+Tolstikhin et al., *Wasserstein Auto-Encoders*, ICLR 2018 — MMD with the IMQ kernel.
 """
 
 from __future__ import annotations
@@ -110,11 +112,50 @@ def gaussian_kl(
     return kl.flatten(1).sum(1)
 
 
+def gaussian_log_prob(z: Tensor, mu: Tensor | float = 0.0, logvar: Tensor | float = 0.0) -> Tensor:
+    """log N(z; mu, diag e^logvar), summed over dims. Shape ``(batch,)``."""
+    logvar = torch.as_tensor(logvar, dtype=z.dtype, device=z.device)
+    log_density = -0.5 * (_LOG_2PI + logvar + (z - mu).pow(2) * torch.exp(-logvar))
+    return log_density.expand_as(z).flatten(1).sum(1)
+
+
+def log_mean_exp(a: Tensor, dim: int = 0) -> Tensor:
+    """log( mean_i exp(a_i) ) along ``dim``, computed stably (the IWAE bound of log-weights)."""
+    return torch.logsumexp(a, dim=dim) - math.log(a.shape[dim])
+
+
 def bernoulli_kl(rho: Tensor | float, rho_hat: Tensor, eps: float = 1e-7) -> Tensor:
     """Elementwise KL( Bernoulli(rho) || Bernoulli(rho_hat) ), ≥ 0, = 0 iff rho_hat == rho."""
     rho_hat = rho_hat.clamp(eps, 1.0 - eps)
     rho = torch.as_tensor(rho, dtype=rho_hat.dtype, device=rho_hat.device)
     return rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
+
+
+def mmd_imq(z: Tensor, z_prior: Tensor, scale: float = 1.0,
+            multipliers: tuple[float, ...] = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)) -> Tensor:
+    """Unbiased MMD² between codes ``z`` and prior samples, inverse multiquadratic kernel.
+
+    k(a, b) = C / (C + ||a - b||²) with C = 2·d·scale²·m, summed over the multipliers m
+    (Tolstikhin et al. 2018, §4: C = 2·d·σ_z² for a N(0, σ_z² I) prior, several scales).
+    Both inputs have shape (batch, d), batch ≥ 2. A scalar (a batch statistic); it is
+    close to 0 when the two samples come from the same distribution.
+    """
+    n, d = z.shape
+    if n < 2:
+        raise ValueError("The MMD penalty needs at least 2 codes per batch; use batch_size >= 2.")
+    zz, pp, zp = _sq_dists(z, z), _sq_dists(z_prior, z_prior), _sq_dists(z, z_prior)
+    off_diag = 1.0 - torch.eye(n, dtype=z.dtype, device=z.device)
+    total = z.new_zeros(())
+    for m in multipliers:
+        c = 2.0 * d * scale**2 * m
+        within = (c / (c + zz) + c / (c + pp)) * off_diag
+        total = total + within.sum() / (n * (n - 1)) - 2.0 * (c / (c + zp)).mean()
+    return total
+
+
+def _sq_dists(a: Tensor, b: Tensor) -> Tensor:
+    """Pairwise squared Euclidean distances (n, m), with a finite gradient at 0."""
+    return (a.unsqueeze(1) - b.unsqueeze(0)).pow(2).sum(-1)
 
 
 # --------------------------------------------------------------------------- sparsity

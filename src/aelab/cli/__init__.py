@@ -9,9 +9,9 @@ import logging
 import sys
 
 from aelab import __version__
-from aelab.cli import demo, encode, evaluate, list_models, train
+from aelab.cli import demo, encode, evaluate, list_models, sample, train
 
-COMMANDS = [list_models, train, evaluate, encode, demo]
+COMMANDS = [list_models, train, evaluate, encode, sample, demo]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,6 +14,10 @@ def add_parser(sub):
                        formatter_class=Formatter)
     p.add_argument("model_dir", help="directory written by `aelab train`")
     add_data_option(p)
+    p.add_argument("--k", type=int, default=1000,
+                   help="importance samples for the NLL of likelihood models (vae); 0 skips it")
+    p.add_argument("--binarize", action="store_true",
+                   help="score a seeded fixed binarisation of the data (binarised MNIST)")
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
     p.set_defaults(func=run)
 
@@ -22,8 +26,15 @@ def run(args) -> int:
     model = aelab.load(args.model_dir)
     ds = load_data(args)
     X_eval = ds.X_test if ds.X_test is not None else ds.X_train
+    y_eval = ds.y_test if ds.X_test is not None else ds.y_train
+    y_eval = y_eval if model.n_classes else None
+    if args.binarize:
+        X_eval = aelab.data.binarize(X_eval, seed=0)
     fit = ds.X_train if ds.X_test is not None else None
-    report = reconstruction_report(model, X_eval, fit)
+    report = reconstruction_report(model, X_eval, fit, y_eval)
+    if args.k and model.has_likelihood:
+        report["nll"] = {"k": args.k, "binarized": args.binarize,
+                         "nats": float(-aelab.log_likelihood(model, X_eval, k=args.k, y=y_eval).mean())}
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -32,6 +43,8 @@ def run(args) -> int:
     print(f"  squared error per example: {report['sq_error_per_example']:.4f}")
     print(f"  PCA-{report['code_size']} (fitted on {report['pca']['fitted_on']}): "
           f"{report['pca']['sq_error_per_example']:.4f}")
+    if "nll" in report:
+        print(f"  negative log-likelihood (k={args.k}): {report['nll']['nats']:.2f} nats")
     names = ds.feature_names or [f"x{i}" for i in range(len(report["mse_per_feature"]))]
     worst = sorted(zip(report["mse_per_feature"], report["pca"]["mse_per_feature"], names),
                    reverse=True)[:10]

@@ -69,7 +69,11 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default="ae", choices=aelab.list_models(), help="model to train")
     p.add_argument("--latent-dim", type=int, default=32, help="code size")
     p.add_argument("--hidden", type=int, nargs="*", default=None,
-                   help="encoder hidden widths, e.g. --hidden 256 64 (default: the model's own)")
+                   help="encoder hidden widths, e.g. --hidden 256 64 (default: the model's own); "
+                        "channels per stride-2 convolution with --backbone conv")
+    p.add_argument("--input-shape", type=int, nargs="+", default=None,
+                   help="shape of one example, e.g. 1 28 28 (default: the data's; (1, H, W) for "
+                        "image data with --backbone conv)")
     group = p.add_argument_group("model options (each applies to the models named in its help)")
     for param, per_model in sorted(_model_params().items()):
         kind = _flag_type(per_model.values())
@@ -88,10 +92,17 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
             group.add_argument(flag, type=kind, default=None, help=help_text)
 
 
-def model_config(args, input_shape) -> dict:
-    """The constructor keywords given on the command line for args.model."""
+def model_config(args, ds) -> dict:
+    """The constructor keywords given on the command line for args.model, for data set ``ds``."""
     cls = aelab.get_model_class(args.model)
     accepted = cls.config_keys()
+    input_shape = tuple(ds.X_train.shape[1:])
+    if args.input_shape:
+        input_shape = tuple(args.input_shape)
+    elif getattr(args, "backbone", None) == "conv":
+        if not ds.image_shape:
+            raise ValueError(f"--backbone conv needs image data; give --input-shape C H W for {ds.name}.")
+        input_shape = (1, *ds.image_shape)
     cfg = {"input_shape": input_shape, "latent_dim": args.latent_dim}
     if args.hidden is not None:
         cfg["hidden"] = tuple(args.hidden)

@@ -28,6 +28,9 @@ def add_parser(sub):
     add_data_option(p)
     add_model_options(p)
     add_train_options(p)
+    p.add_argument("--dynamic-binarization", action="store_true",
+                   help="resample training pixels as Bernoulli(intensity) at every step (binarised "
+                        "MNIST, with --likelihood bernoulli)")
     p.add_argument("--out", required=True, help="directory for the model and its reports")
     p.set_defaults(func=run)
 
@@ -42,7 +45,9 @@ def save_run(model, ds, result, out: Path, seconds: float) -> dict:
     model.save(out, metadata=metadata)
     write_json(out / "history.json", result.to_dict())
     X_eval = ds.X_test if ds.X_test is not None else ds.X_train
-    report = reconstruction_report(model, X_eval, ds.X_train if ds.X_test is not None else None)
+    y_eval = ds.y_test if ds.X_test is not None else ds.y_train
+    report = reconstruction_report(model, X_eval, ds.X_train if ds.X_test is not None else None,
+                                   y_eval if model.n_classes else None)
     report.update({"split": "test" if ds.X_test is not None else "train", "train_time_s": seconds,
                    "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
                    "samples_per_s": result.samples_per_s})
@@ -50,7 +55,8 @@ def save_run(model, ds, result, out: Path, seconds: float) -> dict:
     plot_history(result.history, out / "figures" / "loss.png", title=f"{model.name} on {ds.name}")
     if ds.image_shape and math.prod(ds.image_shape) == model.n_features:
         x = X_eval[:10]
-        plot_reconstructions(x, model.reconstruct(x), ds.image_shape,
+        labels = y_eval[:10] if model.n_classes else None
+        plot_reconstructions(x, model.reconstruct(x, y=labels), ds.image_shape,
                              out / "figures" / "reconstructions.png", title=model.name)
     return report
 
@@ -58,10 +64,11 @@ def save_run(model, ds, result, out: Path, seconds: float) -> dict:
 def run(args) -> int:
     ds = load_data(args)
     out = Path(args.out)
-    model = aelab.create(args.model, seed=args.seed, **model_config(args, ds.X_train.shape[1:]))
+    model = aelab.create(args.model, seed=args.seed, **model_config(args, ds))
+    transform = aelab.data.dynamic_binarize if args.dynamic_binarization else None
     t0 = time.perf_counter()
-    result = aelab.train(model, ds.X_train, progress=sys.stderr.isatty(),
-                         **train_options(args, out / "checkpoints"))
+    result = aelab.train(model, ds.X_train, ds.y_train, progress=sys.stderr.isatty(),
+                         batch_transform=transform, **train_options(args, out / "checkpoints"))
     seconds = time.perf_counter() - t0
     report = save_run(model, ds, result, out, seconds)
     print(f"trained {args.model} on {ds.name}: {result.epochs_run} epochs in {seconds:.1f}s")

@@ -8,5 +8,6 @@
 
 from aelab.data.datasets import DATASETS, Dataset, load
 from aelab.data.files import FILE_READERS
+from aelab.data.transforms import binarize, dynamic_binarize
 
-__all__ = ["DATASETS", "FILE_READERS", "Dataset", "load"]
+__all__ = ["DATASETS", "FILE_READERS", "Dataset", "binarize", "dynamic_binarize", "load"]

@@ -1,6 +1,6 @@
 """Every registered autoencoder. Importing this package registers them all."""
 
-from aelab.models import ae, contractive, denoising, sparse  # noqa: F401  (registration)
+from aelab.models import aae, ae, contractive, denoising, sparse, vae, wae  # noqa: F401  (registration)
 from aelab.models.base import Autoencoder, Phase
 from aelab.models.registry import MODELS, get_model_class, list_models, register
 

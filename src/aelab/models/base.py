@@ -3,7 +3,10 @@
 h = f(x̃), x̂ = g(h), loss = L(x, g(f(x̃))) + Σ penalties — Goodfellow, Bengio &
 Courville, *Deep Learning* (2016), ch. 14. A variant overrides one hook:
 ``corrupt`` (what the encoder sees), ``penalties`` (extra named loss terms),
-``code_layers`` (what follows the encoder's last linear map) or ``loss_terms`` itself.
+``code_layers`` (what follows the encoder's last linear map), ``sample_prior`` (a
+generative model's p(z)), ``training_phases`` (several players) or ``loss_terms`` itself.
+With ``n_classes > 0`` the decoder also reads the label as a one-hot vector,
+g(h, y): a conditional model whose samples can be drawn per class.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from aelab.losses import LIKELIHOODS
@@ -36,6 +40,9 @@ class Phase:
     parameters: list[nn.Parameter]
     loss_terms: Callable[..., dict[str, Tensor]]
     lr_scale: float = 1.0  # this phase's learning rate relative to the trainer's
+    # Whether its terms make up the reported train/loss and val/loss (what early stopping
+    # watches); an adversary's terms are logged but not part of the model's loss.
+    monitor: bool = True
 
 
 class Autoencoder(nn.Module):
@@ -64,6 +71,10 @@ class Autoencoder(nn.Module):
     preprocess : {"auto", "none", "standard", "minmax"}, default="auto"
         Per-feature scaling fitted on the training data. ``auto``: none if the data
         lie in [0, 1], else ``standard`` (``minmax`` for a Bernoulli likelihood).
+    n_classes : int, default=0
+        With ``n_classes > 0`` the decoder is conditioned on a class label (one-hot,
+        appended to the code): training then needs labels ``y`` in ``[0, n_classes)``
+        and ``decode``/``reconstruct``/``sample`` take ``y``.
 
     Examples
     --------
@@ -74,6 +85,7 @@ class Autoencoder(nn.Module):
     """
 
     name = "base"  # set by the registry
+    has_likelihood = False  # True: log_weights gives importance weights for log p(x)
 
     def __init__(
         self,
@@ -87,6 +99,7 @@ class Autoencoder(nn.Module):
         linear: bool = False,
         backbone: str = "mlp",
         preprocess: str = "auto",
+        n_classes: int = 0,
     ):
         super().__init__()
         owner = type(self).__name__
@@ -100,6 +113,7 @@ class Autoencoder(nn.Module):
         self.linear = _check_bool(linear, "linear", owner)
         self.backbone = check_choice(backbone, BACKBONES, "backbone", owner)
         self.preprocess = check_choice(preprocess, ("auto", *Scaler.KINDS), "preprocess", owner)
+        self.n_classes = check_number(n_classes, "n_classes", owner, kind=int, low=0)
 
         self.n_features = math.prod(self.input_shape)
         self.scaler = Scaler(self.n_features, "none" if preprocess == "auto" else preprocess)
@@ -108,7 +122,7 @@ class Autoencoder(nn.Module):
             input_shape=self.input_shape,
             hidden=self.hidden,
             encoder_out=self.encoder_out_dim(),
-            decoder_in=self.latent_dim,
+            decoder_in=self.decoder_in_dim() + self.n_classes,
             activation="linear" if self.linear else activation,
             code_activation="linear" if self.linear else self.resolved_code_activation(),
             tied=self.tied,
@@ -122,6 +136,10 @@ class Autoencoder(nn.Module):
     # ------------------------------------------------------------------ hooks
     def encoder_out_dim(self) -> int:
         """Width of the encoder output (a Gaussian encoder returns 2·latent_dim)."""
+        return self.latent_dim
+
+    def decoder_in_dim(self) -> int:
+        """Width of the code the decoder reads, before any label (latent_dim by default)."""
         return self.latent_dim
 
     def resolved_code_activation(self) -> str:
@@ -140,6 +158,58 @@ class Autoencoder(nn.Module):
         """Regularisation terms on the code (scalars, already weighted)."""
         return {}
 
+    def sample_prior(self, n: int, y: Tensor | None = None) -> Tensor:
+        """``n`` codes from the model's prior p(z) on the model's device, shape (n, latent_dim).
+
+        Draws from torch's global RNG; ``y`` (labels) matters only for label-assigned priors.
+        """
+        raise TypeError(
+            f"Model {self.name!r} has no prior to sample from: it is not a generative model. "
+            f"Use one of the models with a prior (vae, aae, wae)."
+        )
+
+    def decoder_output(self, z: Tensor, y: Tensor | None = None, sample: bool = False) -> Tensor:
+        """Raw decoder output (means or logits) for codes ``z``.
+
+        ``sample``: draw any intermediate latent layers rather than take their means
+        (only a hierarchical model has them).
+        """
+        return self.decoder(self.condition(z, y))
+
+    def log_weights(self, x: Tensor, k: int, y: Tensor | None = None) -> Tensor:
+        """Importance log-weights log p(x, z) - log q(z | x) for k draws, shape (k, batch)."""
+        raise TypeError(
+            f"Model {self.name!r} does not define a likelihood p(x): only variational models "
+            "(vae) can estimate log p(x). Use the reconstruction error instead."
+        )
+
+    def on_epoch_start(self, epoch: int) -> None:
+        """Called by the trainer before each epoch (0-based), e.g. for a KL warm-up."""
+
+    def condition(self, h: Tensor, y: Tensor | None) -> Tensor:
+        """The decoder's input: the code, with the label's one-hot appended if conditional."""
+        if not self.n_classes:
+            return h
+        y = self.check_labels(y, h.shape[0]).to(h.device)
+        return torch.cat([h, F.one_hot(y, self.n_classes).to(h.dtype)], dim=1)
+
+    def check_labels(self, y, n: int) -> Tensor:
+        """Validate ``n`` class labels for a conditional model; return them as int64."""
+        if y is None:
+            raise ValueError(
+                f"This {type(self).__name__} is conditional (n_classes={self.n_classes}): pass the "
+                f"class labels, e.g. y=labels (integers in [0, {self.n_classes}))."
+            )
+        y = torch.as_tensor(y.detach().cpu().numpy() if isinstance(y, Tensor) else np.array(y))
+        y = y.reshape(-1)
+        if y.dtype.is_floating_point or y.dtype == torch.bool or y.shape[0] != n or (
+                n and (int(y.min()) < 0 or int(y.max()) >= self.n_classes)):
+            raise ValueError(
+                f"y must hold {n} integer class labels in [0, {self.n_classes}); got shape "
+                f"{tuple(y.shape)} of dtype {y.dtype}."
+            )
+        return y.long()
+
     # ------------------------------------------------------------------ training interface
     @property
     def lik(self):
@@ -154,7 +224,7 @@ class Autoencoder(nn.Module):
         x = self.scaler(x)
         x_in = self.corrupt(x) if self.training else x
         h = self.encoder(x_in)
-        out = self.decoder(h)
+        out = self.decoder(self.condition(h, y))
         terms = {"recon": self.lik.reconstruction_loss(out, x).mean()}
         terms.update(self.penalties(x_in, h))
         return terms
@@ -188,8 +258,8 @@ class Autoencoder(nn.Module):
     def _encode(self, x: Tensor) -> Tensor:
         return self.encoder(self.scaler(x))
 
-    def _decode(self, h: Tensor) -> Tensor:
-        return self.scaler.inverse(self.lik.mean(self.decoder(h)))
+    def _decode(self, h: Tensor, y: Tensor | None = None) -> Tensor:
+        return self.scaler.inverse(self.lik.mean(self.decoder_output(h, y)))
 
     # ------------------------------------------------------------------ public API
     @property
@@ -197,30 +267,85 @@ class Autoencoder(nn.Module):
         return next(self.parameters()).device
 
     def encode(self, x, batch_size: int = 1024):
-        """Code h = f(x). NumPy in → NumPy out; tensor in → tensor out."""
-        return self._map_batches(self._encode, x, batch_size, self.input_shape, "encode")
+        """Code h = f(x) (a stochastic encoder's mean). NumPy in → NumPy out; tensor → tensor."""
+        return self._map_batches(lambda t, _: self._encode(t), x, batch_size, self.input_shape,
+                                 "encode")
 
-    def decode(self, z, batch_size: int = 1024):
-        """Reconstruction in data space E[x | h] from codes ``z`` (n, latent_dim)."""
-        return self._map_batches(self._decode, z, batch_size, (self.latent_dim,), "decode")
+    def decode(self, z, y=None, batch_size: int = 1024):
+        """Reconstruction in data space E[x | h] from codes ``z`` (n, latent_dim).
 
-    def reconstruct(self, x, batch_size: int = 1024):
+        ``y``: class labels (n,) for a conditional model (``n_classes > 0``).
+        """
+        return self._map_batches(self._decode, z, batch_size, (self.latent_dim,), "decode", y)
+
+    def reconstruct(self, x, y=None, batch_size: int = 1024):
         """x̂ = g(f(x)) in data space (no corruption, deterministic)."""
-        return self._map_batches(lambda t: self._decode(self._encode(t)), x, batch_size,
-                           self.input_shape, "reconstruct")
+        return self._map_batches(lambda t, yb: self._decode(self._encode(t), yb), x, batch_size,
+                                 self.input_shape, "reconstruct", y)
 
-    def _map_batches(self, fn, data, batch_size, shape, what):
+    def sample(self, n: int, seed: int | None = None, y=None, mean: bool = True) -> np.ndarray:
+        """Draw ``n`` new examples: z ~ p(z), then E[x | z] (or x ~ p(x | z) if not ``mean``).
+
+        Parameters
+        ----------
+        n : int
+            Number of samples.
+        seed : int, optional
+            Seeds the draw (the global RNG is left as it was); the same seed gives the
+            same samples.
+        y : int or array-like of int, optional
+            Class label(s) for a conditional model: one label for all samples or one per
+            sample. For a label-assigned mixture prior it also picks the component.
+        mean : bool, default=True
+            Return the decoder's mean (probabilities for a Bernoulli decoder) rather than
+            a draw from p(x | z).
+
+        Returns
+        -------
+        ndarray of shape (n, *input_shape)
+        """
+        n = check_number(n, "n", f"{type(self).__name__}.sample", kind=int, low=1)
+        labels = None if y is None else np.broadcast_to(np.asarray(y), (n,))
+        if self.n_classes:
+            labels = self.check_labels(labels, n)
+        elif labels is not None:
+            labels = torch.as_tensor(labels.astype(np.int64))
+        dev = self.device
+        was_training = self.training
+        self.eval()
+        # A seed draws from a forked RNG: same seed, same samples; the caller's RNG is untouched.
+        with torch.random.fork_rng(devices=[dev.index or 0] if dev.type == "cuda" else [],
+                                   enabled=seed is not None), torch.no_grad():
+            if seed is not None:
+                torch.manual_seed(seed)
+            try:
+                lab = None if labels is None else labels.to(dev)
+                out = self.decoder_output(self.sample_prior(n, lab), lab, sample=True)
+                x = self.lik.mean(out) if mean else self.lik.sample(out)
+            finally:
+                self.train(was_training)
+        return self.scaler.inverse(x).cpu().numpy()
+
+    def _map_batches(self, fn, data, batch_size, shape, what, y=None):
+        """``fn(x_batch, y_batch)`` over batches of validated ``data``, without gradients."""
         was_tensor = isinstance(data, torch.Tensor)
         x = self.as_input(data, shape, what)
+        labels = None
+        if self.n_classes and what != "encode":
+            labels = self.check_labels(y, x.shape[0])
         was_training = self.training
         self.eval()
         try:
             with torch.no_grad():
                 dev = self.device
-                out = torch.cat([fn(x[i : i + batch_size].to(dev))
-                                 for i in range(0, x.shape[0], batch_size)])
+                out = torch.cat([
+                    fn(x[i : i + batch_size].to(dev),
+                       None if labels is None else labels[i : i + batch_size].to(dev))
+                    for i in range(0, x.shape[0], batch_size)])
         finally:
             self.train(was_training)
+        if what == "reconstruct":  # x̂ in the caller's layout, e.g. (n, 784) for flat images
+            out = out.reshape(tuple(data.shape))
         if was_tensor:
             return out.to(data.device)
         return out.cpu().numpy()

@@ -38,10 +38,9 @@ class ContractiveAE(Autoencoder):
 
     def closed_form_layer(self) -> nn.Linear | None:
         """The encoder's only linear map if it is one sigmoid layer, else None."""
-        linears = [m for m in self.encoder.modules() if isinstance(m, nn.Linear)]
-        acts = [m for m in self.encoder.modules() if isinstance(m, nn.Sigmoid)]
-        if len(linears) == 1 and len(acts) == 1 and not self.linear:
-            return linears[0]
+        layers = [m for m in self.encoder.modules() if not isinstance(m, nn.Sequential)]
+        if [type(m) for m in layers] == [nn.Flatten, nn.Linear, nn.Sigmoid]:
+            return layers[1]
         return None
 
     def contraction(self, x_in: Tensor, h: Tensor) -> Tensor:

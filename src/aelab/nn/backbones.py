@@ -3,6 +3,8 @@
 A backbone builder returns an ``(encoder, decoder)`` pair: the encoder maps a batch
 ``(n, *input_shape)`` to ``(n, encoder_out)``; the decoder maps ``(n, decoder_in)``
 back to ``(n, *input_shape)`` (raw outputs: means or logits, per the likelihood).
+``mlp`` reads ``hidden`` as layer widths; ``conv`` as the channels of stride-2
+convolutions (Masci et al., *Stacked Convolutional Auto-Encoders*, ICANN 2011).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from aelab.nn.layers import TiedLinear, make_activation
+from aelab.nn.layers import TiedConvTranspose2d, TiedLinear, make_activation
 
 
 @dataclass(frozen=True)
@@ -77,4 +79,71 @@ def mlp(spec: Backbone) -> tuple[nn.Module, nn.Module]:
             if i < len(back) - 2:
                 dec.append(make_activation(spec.activation, spec.owner))
     dec.append(nn.Unflatten(1, spec.input_shape))
+    return nn.Sequential(*enc), nn.Sequential(*dec)
+
+
+def feedforward(widths: tuple[int, ...], activation: str, owner: str = "the model") -> nn.Sequential:
+    """Linear layers through ``widths`` with ``activation`` between them (none after the last)."""
+    layers: list[nn.Module] = []
+    for i, (w_in, w_out) in enumerate(zip(widths[:-1], widths[1:])):
+        layers.append(nn.Linear(w_in, w_out))
+        if i < len(widths) - 2:
+            layers.append(make_activation(activation, owner))
+    return nn.Sequential(*layers)
+
+
+def _conv_sizes(size: int, n: int) -> list[int]:
+    """Spatial sizes through n stride-2 convolutions (kernel 3, padding 1): ceil(s / 2)."""
+    sizes = [size]
+    for _ in range(n):
+        sizes.append((sizes[-1] - 1) // 2 + 1)
+    return sizes
+
+
+@register_backbone("conv")
+def conv(spec: Backbone) -> tuple[nn.Module, nn.Module]:
+    """Convolutional encoder/decoder for images ``input_shape=(C, H, W)``.
+
+    Encoder: one 3×3 stride-2 convolution per entry of ``hidden`` (its channels), then a
+    linear map to the code. Decoder: the mirror image, with transposed convolutions
+    whose output padding restores the exact input size. ``tied=True`` reuses the
+    encoder's kernels in the transposed convolutions.
+    """
+    if len(spec.input_shape) != 3:
+        raise ValueError(
+            f"backbone='conv' needs input_shape=(channels, height, width), e.g. (1, 28, 28); "
+            f"{spec.owner} got input_shape={spec.input_shape}."
+        )
+    if not spec.hidden:
+        raise ValueError(f"backbone='conv' needs at least one channel width in hidden, e.g. (32, 64); "
+                         f"{spec.owner} got hidden=().")
+    c, h, w = spec.input_shape
+    hs, ws = _conv_sizes(h, len(spec.hidden)), _conv_sizes(w, len(spec.hidden))
+    chans = (c, *spec.hidden)
+    flat = chans[-1] * hs[-1] * ws[-1]
+    convs = [nn.Conv2d(a, b, 3, stride=2, padding=1) for a, b in zip(chans[:-1], chans[1:])]
+    enc: list[nn.Module] = []
+    for layer in convs:
+        enc += [layer, make_activation(spec.activation, spec.owner)]
+    code = nn.Linear(flat, spec.encoder_out)
+    enc += [nn.Flatten(), code, make_activation(spec.code_activation, spec.owner, "code_activation")]
+
+    if spec.tied and spec.encoder_out != spec.decoder_in:
+        raise ValueError(
+            f"tied=True needs the decoder to read the encoder's output; {spec.owner} has "
+            f"encoder_out={spec.encoder_out} but decoder_in={spec.decoder_in}. Use tied=False."
+        )
+    first = TiedLinear(code) if spec.tied else nn.Linear(spec.decoder_in, flat)
+    dec: list[nn.Module] = [first, make_activation(spec.activation, spec.owner),
+                            nn.Unflatten(1, (chans[-1], hs[-1], ws[-1]))]
+    for i in reversed(range(len(convs))):
+        # Output padding makes the transposed convolution land on the encoder's input size.
+        pad = (hs[i] - (2 * hs[i + 1] - 1), ws[i] - (2 * ws[i + 1] - 1))
+        if spec.tied:
+            dec.append(TiedConvTranspose2d(convs[i], output_padding=pad))
+        else:
+            dec.append(nn.ConvTranspose2d(chans[i + 1], chans[i], 3, stride=2, padding=1,
+                                          output_padding=pad))
+        if i > 0:
+            dec.append(make_activation(spec.activation, spec.owner))
     return nn.Sequential(*enc), nn.Sequential(*dec)

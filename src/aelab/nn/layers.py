@@ -47,6 +47,30 @@ class TiedLinear(nn.Module):
         return nn.functional.linear(x, self.weight.t(), self.bias)
 
 
+class TiedConvTranspose2d(nn.Module):
+    """A transposed convolution that reuses an encoder convolution's kernel (shared storage).
+
+    ``conv_transpose2d`` with the source's weight is the adjoint of the convolution: the
+    convolutional analogue of :class:`TiedLinear`. Only the bias is new.
+    """
+
+    def __init__(self, source: nn.Conv2d, output_padding=(0, 0)):
+        super().__init__()
+        self._source = (source,)  # hidden from registration, saved once by its owner
+        self.output_padding = tuple(output_padding)
+        self.bias = nn.Parameter(torch.zeros(source.in_channels))
+
+    @property
+    def weight(self) -> Tensor:
+        return self._source[0].weight
+
+    def forward(self, x: Tensor) -> Tensor:
+        src = self._source[0]
+        return nn.functional.conv_transpose2d(x, self.weight, self.bias, stride=src.stride,
+                                              padding=src.padding,
+                                              output_padding=self.output_padding)
+
+
 class TopK(nn.Module):
     """k-sparse code: keep the k largest units of each example (Makhzani & Frey 2014)."""
 
@@ -116,6 +140,12 @@ class Scaler(nn.Module):
             return x
         shape = x.shape
         return (x.flatten(1) * self.scale + self.shift).reshape(shape)
+
+    def log_abs_det(self) -> float:
+        """log |det ∂x'/∂x| = -Σ log scale: converts a density of x' into one of x."""
+        if self.kind == "none":
+            return 0.0
+        return float(-torch.log(self.scale.double()).sum())
 
     def to_config(self) -> dict:
         return {

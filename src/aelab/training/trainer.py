@@ -127,6 +127,7 @@ def train(
     resume: bool = False,
     progress: bool = False,
     callback: Callable[[int, dict], None] | None = None,
+    batch_transform: Callable[[Tensor], Tensor] | None = None,
 ) -> TrainResult:
     """Fit ``model`` on ``data`` with mini-batch gradient descent.
 
@@ -172,6 +173,11 @@ def train(
         Show a progress bar (tqdm) on stderr.
     callback : callable(epoch, logs), optional
         Called after each epoch with the epoch (1-based) and that epoch's values.
+    batch_transform : callable(Tensor) -> Tensor, optional
+        Applied to every training batch, on the device, before the model sees it: a
+        fresh draw each time (e.g. :func:`aelab.data.dynamic_binarize`). It draws from
+        the trainer's seeded RNG, so runs stay reproducible. Validation data is not
+        transformed.
 
     Returns
     -------
@@ -207,6 +213,8 @@ def train(
     checkpoint_every = check_number(checkpoint_every, "checkpoint_every", owner, kind=int, low=1)
     make_optimizer = OPTIMIZERS[check_choice(optimizer, OPTIMIZERS, "optimizer", owner)]
     schedule = LR_SCHEDULES[check_choice(lr_schedule, LR_SCHEDULES, "lr_schedule", owner)]
+    if batch_transform is not None and not callable(batch_transform):
+        raise TypeError(f"batch_transform must be a callable Tensor -> Tensor; got {batch_transform!r}.")
     if resume and checkpoint_dir is None:
         raise ValueError("resume=True needs checkpoint_dir: the directory to resume from.")
     dev = resolve_device(device)
@@ -227,7 +235,14 @@ def train(
         torch.manual_seed(seed)
         return _Fit(model, source, val_source, epochs, lr, weight_decay, make_optimizer,
                     schedule, early_stopping, grad_clip, checkpoint_dir, checkpoint_every,
-                    resume, progress, callback, dev).run()
+                    resume, progress, callback, dev, batch_transform).run()
+
+
+def _epoch_logs(split: str, sums: dict[str, float], monitored: set[str], total: int) -> dict:
+    """Per-example means of every term, and ``<split>/loss``: the sum of the monitored ones."""
+    logs = {f"{split}/{k}": v / total for k, v in sums.items()}
+    logs[f"{split}/loss"] = sum(sums[k] for k in monitored) / total
+    return logs
 
 
 class _Fit:
@@ -235,12 +250,13 @@ class _Fit:
 
     def __init__(self, model, source, val_source, epochs, lr, weight_decay, make_optimizer,
                  schedule, early_stopping, grad_clip, checkpoint_dir, checkpoint_every, resume,
-                 progress, callback, dev):
+                 progress, callback, dev, batch_transform=None):
         self.model, self.source, self.val_source = model, source, val_source
         self.epochs, self.lr, self.schedule = epochs, lr, schedule
         self.early_stopping, self.grad_clip = early_stopping, grad_clip
         self.checkpoint_dir, self.checkpoint_every = checkpoint_dir, checkpoint_every
         self.progress, self.callback, self.dev = progress, callback, dev
+        self.batch_transform = batch_transform
         self.phases = model.training_phases()
         self.optimizers = [
             make_optimizer(ph.parameters, lr=lr * ph.lr_scale, weight_decay=weight_decay)
@@ -276,6 +292,7 @@ class _Fit:
                     for group in opt.param_groups:
                         group["lr"] = self.lr * ph.lr_scale * factor
                 model.train()
+                model.on_epoch_start(epoch)
                 logs = self._train_epoch(epoch)
                 seen += self.source.n_examples
                 step_time += time.perf_counter() - e0
@@ -320,9 +337,12 @@ class _Fit:
 
     def _train_epoch(self, epoch: int) -> dict[str, float]:
         sums: dict[str, Tensor] = {}
+        monitored: set[str] = set()
         total = 0
         for step, (x, y) in enumerate(self.source.batches(epoch)):
             n = x.shape[0]
+            if self.batch_transform is not None:
+                x = self.batch_transform(x)
             for ph, opt in zip(self.phases, self.optimizers):
                 terms = ph.loss_terms(x, y)
                 loss = sum(terms.values())
@@ -335,25 +355,27 @@ class _Fit:
                 opt.step()
                 for key, value in terms.items():
                     sums[key] = sums.get(key, 0.0) + value.detach() * n
+                if ph.monitor:
+                    monitored.update(terms)
             total += n
-        logs = {f"train/{k}": float(v) / total for k, v in sums.items()}
-        logs["train/loss"] = sum(float(v) for v in sums.values()) / total
-        return logs
+        return _epoch_logs("train", {k: float(v) for k, v in sums.items()}, monitored, total)
 
     def _evaluate(self) -> dict[str, float]:
         self.model.eval()
         sums: dict[str, float] = {}
+        monitored: set[str] = set()
         total = 0
         with torch.no_grad():
             for x, y in self.val_source.batches(None):
                 n = x.shape[0]
                 for ph in self.phases:
-                    for key, value in ph.loss_terms(x, y).items():
+                    terms = ph.loss_terms(x, y)
+                    for key, value in terms.items():
                         sums[key] = sums.get(key, 0.0) + float(value) * n
+                    if ph.monitor:
+                        monitored.update(terms)
                 total += n
-        logs = {f"val/{k}": v / total for k, v in sums.items()}
-        logs["val/loss"] = sum(sums.values()) / total
-        return logs
+        return _epoch_logs("val", sums, monitored, total)
 
     def _early_stopping(self, epoch: int, logs: dict) -> bool:
         if "val/loss" not in logs:
