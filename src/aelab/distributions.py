@@ -27,6 +27,8 @@ class DiagonalGaussian:
 
     def repeat(self, k: int) -> DiagonalGaussian:
         """The same distribution for k copies of the batch, sample-major: (k·batch, d)."""
+        if k == 1:
+            return self
         return DiagonalGaussian(self.mu.repeat(k, 1), self.logvar.repeat(k, 1))
 
     def sample(self) -> Tensor:

@@ -112,6 +112,13 @@ class VAE(Autoencoder):
             zs.append(qs[-1].sample())
         return zs, qs
 
+    def _data_nll(self, z1: Tensor, x: Tensor, y: Tensor | None, k: int) -> Tensor:
+        """-log p(x | z_1) for k draws z_1 per example (sample-major rows), shape (k·batch,)."""
+        if k > 1:
+            x = x.repeat(k, *([1] * (x.dim() - 1)))
+            y = None if y is None else y.repeat(k)
+        return self.lik.nll(self.decoder(self.condition(z1, y)), x)
+
     def _prior_terms(self, zs: list[Tensor]) -> Tensor:
         """Σ_i log p(z_i | z_{i+1}) over the intermediate layers, shape (rows,)."""
         total = zs[0].new_zeros(zs[0].shape[0])
@@ -123,9 +130,7 @@ class VAE(Autoencoder):
         """log p(x, z) - log q(z|x) for k draws per example of a scaled batch: (k, batch)."""
         n = x.shape[0]
         zs, qs = self._chain(x, k)
-        x_k = x.repeat(k, *([1] * (x.dim() - 1)))
-        y_k = None if y is None else y.repeat(k)
-        log_px = -self.lik.nll(self.decoder(self.condition(zs[0], y_k)), x_k)
+        log_px = -self._data_nll(zs[0], x, y, k)
         log_pz = gaussian_log_prob(zs[-1]) + self._prior_terms(zs)
         log_qz = sum(q.log_prob(z) for q, z in zip(qs, zs))
         return (log_px + log_pz - log_qz).reshape(k, n)
@@ -135,9 +140,7 @@ class VAE(Autoencoder):
         if self.objective == "iwae":
             return {"iwae": -log_mean_exp(self.log_weights(x, self.k, y)).mean()}
         zs, qs = self._chain(x, self.k)
-        x_k = x.repeat(self.k, *([1] * (x.dim() - 1)))
-        y_k = None if y is None else y.repeat(self.k)
-        recon = self.lik.nll(self.decoder(self.condition(zs[0], y_k)), x_k)
+        recon = self._data_nll(zs[0], x, y, self.k)
         # Top layer in closed form; the layers below by their one-draw Monte Carlo estimate.
         kl = qs[-1].kl() + sum(q.log_prob(z) for q, z in zip(qs[:-1], zs[:-1])) - self._prior_terms(zs)
         beta = self._beta_now if self.training else self.beta
