@@ -80,3 +80,17 @@ def _save(fig, path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def plot_codes_2d(codes: np.ndarray, labels: np.ndarray, path, title: str = "",
+                  prior_samples: np.ndarray | None = None) -> Path:
+    """Scatter of 2-D codes coloured by label (e.g. digit), optionally over prior samples."""
+    fig, ax = plt.subplots(figsize=(5.2, 4.6))
+    if prior_samples is not None:
+        ax.scatter(prior_samples[:, 0], prior_samples[:, 1], s=1, c="0.85", label="prior samples")
+    points = ax.scatter(codes[:, 0], codes[:, 1], s=1.5, c=labels, cmap="tab10", vmin=-0.5, vmax=9.5)
+    fig.colorbar(points, ax=ax, ticks=range(10), label="digit")
+    ax.set_aspect("equal")
+    ax.set_title(title, fontsize=8)
+    fig.tight_layout()
+    return _save(fig, path)
