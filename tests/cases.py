@@ -33,6 +33,7 @@ MODEL_CASES: list[tuple[str, dict]] = [
     ("aae", {"prior": "mixture", "n_components": 3, "label_prior": True}),
     ("aae", {"n_classes": 3}),  # conditional decoder
     ("wae", {}),
+    ("aae", {"backbone": "conv", "input_shape": (3, 2, 2), "hidden": (8,), "activation": "tanh"}),
     # Convolutional backbone, on the 12 features read as (3, 2, 2) images.
     ("ae", {"backbone": "conv", "input_shape": (3, 2, 2), "hidden": (8,), "activation": "elu"}),
     ("ae", {"backbone": "conv", "input_shape": (3, 2, 2), "hidden": (4, 5), "tied": True}),

@@ -200,8 +200,7 @@ class Autoencoder(nn.Module):
                 f"This {type(self).__name__} is conditional (n_classes={self.n_classes}): pass the "
                 f"class labels, e.g. y=labels (integers in [0, {self.n_classes}))."
             )
-        y = torch.as_tensor(y.detach().cpu().numpy() if isinstance(y, Tensor) else np.array(y))
-        y = y.reshape(-1)
+        y = (y.detach() if isinstance(y, Tensor) else torch.as_tensor(np.array(y))).reshape(-1)
         if y.dtype.is_floating_point or y.dtype == torch.bool or y.shape[0] != n or (
                 n and (int(y.min()) < 0 or int(y.max()) >= self.n_classes)):
             raise ValueError(
