@@ -77,3 +77,31 @@ def test_demo_writes_summary(tmp_path):
     summary = (tmp_path / "summary.md").read_text()
     assert all(label in summary for label, _, _ in DEMO_MODELS)
     assert (tmp_path / "figures" / "reconstructions.png").is_file()
+    assert (tmp_path / "figures" / "samples.png").is_file()
+
+
+def test_generative_train_evaluate_sample(tmp_path, capsys):
+    out = tmp_path / "vae"
+    assert main(["train", "--model", "vae", "--likelihood", "bernoulli", "--data", "digits",
+                 "--latent-dim", "4", "--hidden", "16", "--epochs", "2", "--dynamic-binarization",
+                 "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(out), "--data", "digits", "--binarize", "--k", "20", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["nll"]["k"] == 20 and report["nll"]["binarized"] and report["nll"]["nats"] > 0
+    assert main(["sample", str(out), "--n", "6", "--out", str(tmp_path / "s.png")]) == 0
+    assert (tmp_path / "s.png").is_file()
+    assert main(["sample", str(out), "--n", "6", "--seed", "3", "--out", str(tmp_path / "s.npy")]) == 0
+    samples = np.load(tmp_path / "s.npy")
+    np.testing.assert_allclose(samples, aelab.load(out).sample(6, seed=3), rtol=1e-6)
+
+    cond = tmp_path / "cvae"
+    assert main(["train", "--model", "vae", "--n-classes", "10", "--backbone", "conv", "--hidden",
+                 "4", "--data", "digits", "--latent-dim", "3", "--epochs", "1", "--out", str(cond)]) == 0
+    assert aelab.load(cond).input_shape == (1, 8, 8)
+    assert main(["sample", str(cond), "--n", "4", "--label", "7", "--out", str(tmp_path / "c.npy")]) == 0
+    assert np.load(tmp_path / "c.npy").shape == (4, 1, 8, 8)
+    capsys.readouterr()
+    assert main(["sample", str(cond), "--n", "4", "--out", str(tmp_path / "c.png")]) == 2
+    assert "conditional" in capsys.readouterr().err
+    assert main(["sample", str(tmp_path.parent / "nothing"), "--out", str(tmp_path / "x.png")]) == 2

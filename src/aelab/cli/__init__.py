@@ -8,6 +8,8 @@ import argparse
 import logging
 import sys
 
+import torch
+
 from aelab import __version__
 from aelab.cli import demo, encode, evaluate, list_models, sample, train
 
@@ -19,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="aelab", description="Train, evaluate and use autoencoders.")
     parser.add_argument("--version", action="version", version=f"aelab {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every epoch")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU threads for torch (default: torch's choice; 1 is fastest for "
+                             "small models and on a busy machine)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(sub)
@@ -30,6 +35,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(message)s")
+    if args.threads is not None:
+        if args.threads < 1:
+            parser.error(f"--threads must be at least 1; got {args.threads}.")
+        torch.set_num_threads(args.threads)
     try:
         return args.func(args) or 0
     except (ValueError, TypeError, FileNotFoundError) as err:

@@ -10,7 +10,7 @@ from aelab.report.demo import run_demo
 
 
 def add_parser(sub):
-    p = sub.add_parser("demo", help="train the classic family on digits and write a summary",
+    p = sub.add_parser("demo", help="train the autoencoder family on digits and write a summary",
                        formatter_class=Formatter)
     p.add_argument("--out", default="demo-output", help="output directory")
     p.add_argument("--epochs", type=int, default=None,
