@@ -10,7 +10,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # In the order they should run; each writes benchmarks/results/<name>.md and .json.
-BENCHMARKS = ["mnist_ae"]
+BENCHMARKS = ["mnist_ae", "vae_speed", "generative_figures", "iwae_mnist"]
 
 
 def main() -> int:
