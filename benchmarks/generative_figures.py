@@ -54,8 +54,9 @@ def main() -> None:
         path = interpolate(model, pairs_a, pairs_b, steps=10)
         image_grid(path.reshape(-1, 784), shape, FIGURES / f"{name}_interpolations.png", ncols=10,
                    unit_range=True, title=f"{name}: interpolations between test digits (rows)")
+        error = float(np.square(x_test - model.reconstruct(x_test)).sum(1).mean())
         rows.append(f"| `{name}_samples.png`, `{name}_interpolations.png` | {name}, MLP 784-512-256-16, "
-                    f"{config} | {times[name]:.0f} s |")
+                    f"{config} | test squared error per image {error:.2f} | {times[name]:.0f} s |")
 
     for label_prior in (False, True):
         tag = "aae2d_mixture" + ("_labels" if label_prior else "")
@@ -65,10 +66,16 @@ def main() -> None:
         torch.manual_seed(0)
         prior = model.sample_prior(5000).cpu().numpy()
         how = "label-assigned components (semi-supervised)" if label_prior else "unsupervised"
-        plot_codes_2d(model.encode(x_test), ds.y_test, FIGURES / f"{tag}.png", prior_samples=prior,
+        codes = model.encode(x_test)
+        plot_codes_2d(codes, ds.y_test, FIGURES / f"{tag}.png", prior_samples=prior,
                       title=f"AAE, 2-D code, mixture of 10 Gaussians prior, {how}: test codes")
+        # Which component each test code falls in; with label_prior it should be its digit's.
+        means = model.prior_dist.means[:, :2].numpy()
+        nearest = np.argmin(((codes[:, None, :] - means[None]) ** 2).sum(-1), axis=1)
+        measured = (f"test codes in their digit's component: {np.mean(nearest == ds.y_test):.1%}"
+                    if label_prior else f"components used by the test codes: {len(np.unique(nearest))}/10")
         rows.append(f"| `{tag}.png` | aae, latent 2, prior mixture (10, radius 5), label_prior="
-                    f"{label_prior} | {times[tag]:.0f} s |")
+                    f"{label_prior} | {measured} | {times[tag]:.0f} s |")
 
     for beta in (1.0, 4.0):
         tag = f"beta_vae_{beta:g}"
@@ -79,7 +86,13 @@ def main() -> None:
         image_grid(walk.reshape(-1, 784), shape, FIGURES / f"{tag}_traversals.png", ncols=11,
                    unit_range=True, row_labels=[f"z{d}" for d in range(10)],
                    title=f"β-VAE, β={beta:g}: each row varies one code dimension from -3 to 3")
-        rows.append(f"| `{tag}_traversals.png` | vae, latent 10, beta={beta:g} | {times[tag]:.0f} s |")
+        with torch.no_grad():  # KL(q(z_j|x) || N(0,1)) per code dimension, mean over test digits
+            q = model.posterior(model.scaler(torch.from_numpy(x_test)))
+            kl = 0.5 * (q.mu.pow(2) + q.logvar.exp() - 1.0 - q.logvar).mean(0).numpy()
+        measured = (f"active dimensions (mean KL > 0.1 nats): {int((kl > 0.1).sum())}/10; "
+                    f"KL per dimension {np.round(kl, 2).tolist()}")
+        rows.append(f"| `{tag}_traversals.png` | vae, latent 10, beta={beta:g} | {measured} | "
+                    f"{times[tag]:.0f} s |")
 
     model, times["cond_aae"] = fit("aae", args.epochs, ds, labels=True, latent_dim=4, n_classes=10,
                                    disc_hidden=(512, 512))
@@ -89,7 +102,8 @@ def main() -> None:
     image_grid(grid.reshape(-1, 784), shape, FIGURES / "conditional_aae_samples.png", ncols=10,
                unit_range=True, row_labels=[str(c) for c in range(10)],
                title="conditional AAE: rows = requested digit, columns = one style z each")
-    rows.append(f"| `conditional_aae_samples.png` | aae, latent 4, n_classes=10 | {times['cond_aae']:.0f} s |")
+    rows.append(f"| `conditional_aae_samples.png` | aae, latent 4, n_classes=10 | rows follow the "
+                f"requested digit, columns keep one style | {times['cond_aae']:.0f} s |")
 
     command = f"python benchmarks/generative_figures.py --epochs {args.epochs} --threads {args.threads}"
     md = f"""# Generative autoencoders on MNIST: figures (issue 3, benchmark 3)
@@ -99,8 +113,8 @@ Command: `{command}` (repository root; MNIST from `$AELAB_DATA_DIR`). Every mode
 decay, batch 100, {args.epochs} epochs, seed 0, CPU ({args.threads} thread(s)). AAE
 discriminators 512-512 (leaky ReLU). Figures in `benchmarks/results/figures/`.
 
-| figure | model | train time |
-|---|---|---|
+| figure | model | measured | train time |
+|---|---|---|---|
 """ + "\n".join(rows) + "\n"
     write("generative_figures", md, {"command": command, "train_s": times, "machine": machine()})
     print(md)
