@@ -91,7 +91,7 @@ def main() -> None:
             q = model.posterior(model.scaler(torch.from_numpy(x_test)))
             kl = 0.5 * (q.mu.pow(2) + q.logvar.exp() - 1.0 - q.logvar).mean(0).numpy()
         measured = (f"active dimensions (mean KL > 0.1 nats): {int((kl > 0.1).sum())}/10; "
-                    f"KL per dimension {np.round(kl, 2).tolist()}")
+                    f"KL per dimension [{', '.join(f'{v:.2f}' for v in kl)}]")
         rows.append(f"| `{tag}_traversals.png` | vae, latent 10, beta={beta:g} | {measured} | "
                     f"{times[tag]:.0f} s |")
 
