@@ -35,13 +35,21 @@ class Likelihood:
 
     name: str
 
+    def feature_nll(self, out: Tensor, x: Tensor) -> Tensor:
+        """-log p(x_j | h) of every feature, shape ``(batch, n_features)``."""
+        raise NotImplementedError
+
+    def feature_loss(self, out: Tensor, x: Tensor) -> Tensor:
+        """The autoencoder's L(x, g(f(x))) of every feature, shape ``(batch, n_features)``."""
+        raise NotImplementedError
+
     def nll(self, out: Tensor, x: Tensor) -> Tensor:
         """-log p(x | h), summed over features, shape ``(batch,)``."""
-        raise NotImplementedError
+        return self.feature_nll(out, x).sum(1)
 
     def reconstruction_loss(self, out: Tensor, x: Tensor) -> Tensor:
         """The autoencoder's L(x, g(f(x))), summed over features, shape ``(batch,)``."""
-        raise NotImplementedError
+        return self.feature_loss(out, x).sum(1)
 
     def mean(self, out: Tensor) -> Tensor:
         """E[x | h]: the reconstruction in data space."""
@@ -57,12 +65,11 @@ class GaussianLikelihood(Likelihood):
 
     name = "gaussian"
 
-    def nll(self, out, x):
-        d = x[0].numel()
-        return 0.5 * (out - x).pow(2).flatten(1).sum(1) + 0.5 * d * _LOG_2PI
+    def feature_nll(self, out, x):
+        return 0.5 * (out - x).pow(2).flatten(1) + 0.5 * _LOG_2PI
 
-    def reconstruction_loss(self, out, x):
-        return (out - x).pow(2).flatten(1).sum(1)
+    def feature_loss(self, out, x):
+        return (out - x).pow(2).flatten(1)
 
     def mean(self, out):
         return out
@@ -77,10 +84,10 @@ class BernoulliLikelihood(Likelihood):
 
     name = "bernoulli"
 
-    def nll(self, out, x):
-        return F.binary_cross_entropy_with_logits(out, x, reduction="none").flatten(1).sum(1)
+    def feature_nll(self, out, x):
+        return F.binary_cross_entropy_with_logits(out, x, reduction="none").flatten(1)
 
-    reconstruction_loss = nll
+    feature_loss = feature_nll
 
     def mean(self, out):
         return torch.sigmoid(out)
