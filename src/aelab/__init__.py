@@ -13,9 +13,12 @@ __version__ = "0.1.0"
 import torch
 
 from aelab import data
+from aelab.applications.probes import ProbeResult, knn_probe, linear_probe
 from aelab.models import MODELS, Autoencoder, Phase, get_model_class, list_models
+from aelab.models.classifier import Classifier
 from aelab.persistence import load_model as load
 from aelab.training import NonFiniteLossError, TrainResult, train
+from aelab.training.stacking import StackResult, greedy_pretrain
 from aelab.validation import check_unknown_options
 
 
@@ -63,4 +66,10 @@ __all__ = [
     "list_models",
     "load",
     "train",
+    "Classifier",
+    "ProbeResult",
+    "StackResult",
+    "greedy_pretrain",
+    "knn_probe",
+    "linear_probe",
 ]
