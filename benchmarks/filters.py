@@ -12,12 +12,11 @@ import argparse
 import time
 
 import numpy as np
-import torch
 from torch import nn
 
 import aelab
 from aelab.report.figures import image_grid
-from common import RESULTS, machine, write
+from common import RESULTS, machine, parse_args, write
 
 PATCH = 12
 IMAGES = ("camera", "astronaut", "coffee", "chelsea", "coins", "moon", "grass", "gravel", "brick",
@@ -74,10 +73,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--patches", type=int, default=50000)
     parser.add_argument("--weight-decay", type=float, default=1e-2)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    args = parse_args(parser)
     if args.quick:
         args.epochs, args.patches = 2, 2000
     images = photographs()

@@ -18,7 +18,7 @@ import torch
 
 import aelab
 from aelab.evaluation import pca_reconstruction, squared_errors
-from common import data_dir, machine, write
+from common import data_dir, machine, parse_args, write
 
 WIDTHS = (1000, 500, 250, 30)
 BATCH = 128
@@ -163,11 +163,8 @@ def main() -> None:
                         help="(b) code activation of the layers below the top (sigmoid: Bernoulli "
                              "decoders above and an exact unrolling; relu: Gaussian decoders, the "
                              "same deep network as (a))")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--quick", action="store_true", help="5k training images, 2 epochs")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    torch.set_num_threads(args.threads)
+    args = parse_args(parser)
+    logging.getLogger("aelab").setLevel(logging.INFO)  # per-epoch lines in the log
     if args.quick:
         args.epochs = args.pretrain_epochs = args.finetune_epochs = 2
     ds = aelab.data.load("mnist", data_dir=data_dir())

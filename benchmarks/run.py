@@ -10,7 +10,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # In the order they should run; each writes benchmarks/results/<name>.md and .json.
-BENCHMARKS = ["mnist_ae"]
+BENCHMARKS = ["mnist_ae", "hinton_mnist", "mnist_classification", "semisupervised", "filters"]
 
 
 def main() -> int:
