@@ -159,3 +159,19 @@ def test_topk_stack_refuses_to_unroll(digits):
                                epochs=1, device="cpu")
     with pytest.raises(ValueError, match="topk"):
         st.unroll()
+
+
+def test_cli_pretrain(tmp_path, capsys):
+    from aelab.cli import main
+
+    out = tmp_path / "deep"
+    rc = main(["pretrain", "--data", "digits", "--widths", "16", "4", "--layer", "denoising",
+               "--layer-option", "noise=0.2", "--layer-option", "corruption=masking",
+               "--likelihood", "bernoulli", "--pretrain-epochs", "2", "--epochs", "2",
+               "--out", str(out)])
+    assert rc == 0
+    assert "pretrained 2 denoising layers" in capsys.readouterr().out
+    deep = aelab.load(out)
+    assert deep.hidden == (16,) and deep.latent_dim == 4 and deep.likelihood == "bernoulli"
+    assert main(["pretrain", "--data", "digits", "--widths", "8", "--layer-option", "noise",
+                 "--out", str(tmp_path / "x")]) == 2
