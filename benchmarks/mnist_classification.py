@@ -47,17 +47,70 @@ def representations(args):
         "raw pixels": ("784 pixels in [0, 1]; fine-tuned row: 784-1000-10 sigmoid MLP from random init",
                        None),
         "AE": ("784-1000 sigmoid code, Bernoulli decoder", shallow("ae")),
-        "stacked AE (3 layers)": ("greedy 784-1000-1000-1000, sigmoid codes, Bernoulli decoders",
-                                  stacked("ae")),
-        "stacked DAE (3 layers, masking 25%)": ("as stacked AE, each layer a DAE with 25% masking noise",
-                                               stacked("denoising", corruption="masking", noise=0.25)),
         f"CAE (λ={args.contraction:g})": ("784-1000 sigmoid code, contractive penalty (closed form)",
                                           shallow("contractive", contraction_weight=args.contraction)),
         f"k-sparse AE (k={args.k})": (f"784-1000 linear code, top-{args.k} units kept, tied weights, "
                                       "squared error (Makhzani & Frey 2014)",
                                       shallow("sparse", penalty="topk", k=args.k, code_activation="linear",
                                               likelihood="gaussian", tied=True)),
+        "stacked AE (3 layers)": ("greedy 784-1000-1000-1000, sigmoid codes, Bernoulli decoders",
+                                  stacked("ae")),
+        "stacked DAE (3 layers, masking 25%)": ("as stacked AE, each layer a DAE with 25% masking noise",
+                                               stacked("denoising", corruption="masking", noise=0.25)),
     }
+
+
+def report(args, results: dict, n_train: int, n_test: int, wall: float) -> str:
+    quick = " --quick" if args.quick else ""
+    command = (f"python benchmarks/mnist_classification.py --pretrain-epochs {args.pretrain_epochs} "
+               f"--finetune-epochs {args.finetune_epochs} --contraction {args.contraction:g} --k {args.k} "
+               f"--probe-iter {args.probe_iter} --threads {args.threads}{quick}")
+    published = {"stacked AE (3 layers)": "SAE-3 1.40", "stacked DAE (3 layers, masking 25%)": "SDAE-3 1.28",
+                 "AE": "AE 1.78 (Rifai)", "raw pixels": "SVM-RBF 1.40",
+                 "3-layer MLP, random init": "—"}
+    pct = lambda v: "—" if v is None else f"{100 * v:.2f}"  # noqa: E731
+    rows = []
+    for name, r in results.items():
+        pub = published.get(name, "CAE 1.14" if name.startswith("CAE") else "—")
+        minutes = (r["pretrain_time_s"] + r["finetune_time_s"]) / 60
+        rows.append(f"| {name} | {r['description']} | {pct(r['linear_probe_test_error'])} | "
+                    f"**{pct(r['finetuned_test_error'])}** | {minutes:.0f} | {pub} |")
+    payload = {"command": command, "machine": machine(), "wall_time_s": wall, "results": results,
+               "setup": {"pretrain_epochs_per_layer": args.pretrain_epochs,
+                         "finetune_epochs": args.finetune_epochs, "optimizer": f"Adam lr {LR}, cosine",
+                         "batch": BATCH, "seed": 0, "linear_probe": "StandardScaler + multinomial "
+                         f"LogisticRegression(C=1, max_iter={args.probe_iter}) on frozen codes",
+                         "data": f"MNIST {n_train} train / {n_test} test"},
+               "published_test_error_pct": {"SDAE-3": 1.28, "SAE-3": 1.40, "DBN-3": 1.24, "SVM-RBF": 1.40,
+                                            "CAE": 1.14, "DAE-gaussian": 1.18, "DAE-masking (1 layer)": 1.57,
+                                            "AE+wd": 1.68, "AE": 1.78}}
+    md = f"""# MNIST classification from learned representations
+
+Command: `{command}` (from the repository root; MNIST from `$AELAB_DATA_DIR`).
+Total wall time {wall / 60:.1f} min on {payload['machine']['cpu_cores']} shared CPU cores,
+{args.threads} torch thread(s). Data: {payload['setup']['data']}; no validation set, no early
+stopping: every number is the model after the last epoch.
+
+Unsupervised pretraining: {args.pretrain_epochs} epochs (per layer for the stacks), Adam lr {LR},
+cosine decay, batch {BATCH}. Linear probe: {payload['setup']['linear_probe']}.
+Fine-tuning: the encoder + a softmax layer (`aelab.Classifier`), cross-entropy,
+{args.finetune_epochs} epochs, Adam lr {LR}, cosine decay, batch {BATCH}.
+
+Test error, % (10,000 MNIST test images):
+
+| representation | architecture | linear probe | fine-tuned | minutes | published (fine-tuned) |
+|---|---|---|---|---|---|
+{chr(10).join(rows)}
+
+Published: Vincent et al. 2010 (JMLR) Table 3 — SDAE-3 1.28%, SAE-3 1.40%, DBN-3 1.24%,
+SVM-RBF 1.40%, with 1000–3000 units per layer, up to 1000s of pretraining epochs and
+hyper-parameters chosen on a validation set; Rifai et al. 2011 Table 1 — one 1000-unit layer
+then fine-tuned: CAE 1.14%, DAE (Gaussian) 1.18%, DAE (masking) 1.57%, AE + weight decay 1.68%,
+AE 1.78%. Our budgets are far smaller (see the epochs above).
+"""
+    if not args.quick:
+        write("mnist_classification", md, payload)
+    return md
 
 
 def main() -> None:
@@ -108,58 +161,9 @@ def main() -> None:
                 "finetune_time_s": res.train_time_s,
                 "finetuned_test_error": 1.0 - deep.score(X_test, y_test),
                 "finetuned_train_error": 1.0 - deep.score(X, y)}
-    wall = time.perf_counter() - t_start
-
-    quick = " --quick" if args.quick else ""
-    command = (f"python benchmarks/mnist_classification.py --pretrain-epochs {args.pretrain_epochs} "
-               f"--finetune-epochs {args.finetune_epochs} --contraction {args.contraction:g} --k {args.k} "
-               f"--probe-iter {args.probe_iter} --threads {args.threads}{quick}")
-    published = {"stacked AE (3 layers)": "SAE-3 1.40", "stacked DAE (3 layers, masking 25%)": "SDAE-3 1.28",
-                 "AE": "AE 1.78 (Rifai)", "raw pixels": "SVM-RBF 1.40",
-                 "3-layer MLP, random init": "—"}
-    pct = lambda v: "—" if v is None else f"{100 * v:.2f}"  # noqa: E731
-    rows = []
-    for name, r in results.items():
-        pub = published.get(name, "CAE 1.14" if name.startswith("CAE") else "—")
-        minutes = (r["pretrain_time_s"] + r["finetune_time_s"]) / 60
-        rows.append(f"| {name} | {r['description']} | {pct(r['linear_probe_test_error'])} | "
-                    f"**{pct(r['finetuned_test_error'])}** | {minutes:.0f} | {pub} |")
-    payload = {"command": command, "machine": machine(), "wall_time_s": wall, "results": results,
-               "setup": {"pretrain_epochs_per_layer": args.pretrain_epochs,
-                         "finetune_epochs": args.finetune_epochs, "optimizer": f"Adam lr {LR}, cosine",
-                         "batch": BATCH, "seed": 0, "linear_probe": "StandardScaler + multinomial "
-                         f"LogisticRegression(C=1, max_iter={args.probe_iter}) on frozen codes",
-                         "data": f"MNIST {len(X)} train / {len(X_test)} test"},
-               "published_test_error_pct": {"SDAE-3": 1.28, "SAE-3": 1.40, "DBN-3": 1.24, "SVM-RBF": 1.40,
-                                            "CAE": 1.14, "DAE-gaussian": 1.18, "DAE-masking (1 layer)": 1.57,
-                                            "AE+wd": 1.68, "AE": 1.78}}
-    md = f"""# MNIST classification from learned representations
-
-Command: `{command}` (from the repository root; MNIST from `$AELAB_DATA_DIR`).
-Total wall time {wall / 60:.1f} min on {payload['machine']['cpu_cores']} shared CPU cores,
-{args.threads} torch thread(s). Data: {payload['setup']['data']}; no validation set, no early
-stopping: every number is the model after the last epoch.
-
-Unsupervised pretraining: {args.pretrain_epochs} epochs (per layer for the stacks), Adam lr {LR},
-cosine decay, batch {BATCH}. Linear probe: {payload['setup']['linear_probe']}.
-Fine-tuning: the encoder + a softmax layer (`aelab.Classifier`), cross-entropy,
-{args.finetune_epochs} epochs, Adam lr {LR}, cosine decay, batch {BATCH}.
-
-Test error, % (10,000 MNIST test images):
-
-| representation | architecture | linear probe | fine-tuned | minutes | published (fine-tuned) |
-|---|---|---|---|---|---|
-{chr(10).join(rows)}
-
-Published: Vincent et al. 2010 (JMLR) Table 3 — SDAE-3 1.28%, SAE-3 1.40%, DBN-3 1.24%,
-SVM-RBF 1.40%, with 1000–3000 units per layer, up to 1000s of pretraining epochs and
-hyper-parameters chosen on a validation set; Rifai et al. 2011 Table 1 — one 1000-unit layer
-then fine-tuned: CAE 1.14%, DAE (Gaussian) 1.18%, DAE (masking) 1.57%, AE + weight decay 1.68%,
-AE 1.78%. Our budgets are far smaller (see the epochs above).
-"""
-    if not args.quick:
-        write("mnist_classification", md, payload)
-    print(md)
+        # Written after every representation, so a run cut short still reports.
+        report(args, results, len(X), len(X_test), time.perf_counter() - t_start)
+    print(report(args, results, len(X), len(X_test), time.perf_counter() - t_start))
 
 
 if __name__ == "__main__":
