@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -52,3 +53,17 @@ def write(name: str, markdown: str, payload: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.md").write_text(markdown)
     (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2))
+
+
+def parse_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Add the options every benchmark has (``--threads``, ``--quick``), parse, and set up
+    logging and torch's thread count."""
+    import logging
+
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--quick", action="store_true", help="tiny run that only checks the script")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("aelab").setLevel(logging.WARNING)
+    torch.set_num_threads(args.threads)
+    return args

@@ -13,10 +13,13 @@ __version__ = "0.1.0"
 import torch
 
 from aelab import data
+from aelab.applications.probes import ProbeResult, knn_probe, linear_probe
 from aelab.evaluation import log_likelihood
 from aelab.models import MODELS, Autoencoder, Phase, get_model_class, list_models
+from aelab.models.classifier import Classifier
 from aelab.persistence import load_model as load
 from aelab.training import NonFiniteLossError, TrainResult, train
+from aelab.training.stacking import StackResult, greedy_pretrain
 from aelab.validation import check_unknown_options
 
 
@@ -65,4 +68,10 @@ __all__ = [
     "load",
     "log_likelihood",
     "train",
+    "Classifier",
+    "ProbeResult",
+    "StackResult",
+    "greedy_pretrain",
+    "knn_probe",
+    "linear_probe",
 ]

@@ -96,11 +96,23 @@ def read_config(path) -> dict:
     return cfg
 
 
-def load_model(path, device: str | torch.device = "cpu"):
-    """Rebuild a model saved by :func:`save_model`, with no pickle involved."""
+def load_model(path, device: str | torch.device = "cpu", *, model_class: type | None = None):
+    """Rebuild a model saved by :func:`save_model`, with no pickle involved.
+
+    ``model_class`` loads a model kept outside the autoencoder registry (e.g.
+    :class:`aelab.Classifier`); the saved name must be its ``name``.
+    """
     path = Path(path)
     cfg = read_config(path)
-    cls = get_model_class(cfg["model"])
+    if model_class is None:
+        cls = get_model_class(cfg["model"])
+    elif cfg["model"] != model_class.name:
+        raise ValueError(
+            f"{str(path)!r} holds a {cfg['model']!r} model, not a {model_class.name!r}; load it "
+            "with aelab.load(path)."
+        )
+    else:
+        cls = model_class
     model = cls(**cfg["config"])
     model.scaler.load_config(cfg["preprocessing"])
     weights_path = path / cfg["weights"]["file"]

@@ -11,9 +11,9 @@ import sys
 import torch
 
 from aelab import __version__
-from aelab.cli import demo, encode, evaluate, list_models, sample, train
+from aelab.cli import demo, encode, evaluate, list_models, pretrain, sample, train
 
-COMMANDS = [list_models, train, evaluate, encode, sample, demo]
+COMMANDS = [list_models, train, evaluate, encode, sample, pretrain, demo]
 
 
 def build_parser() -> argparse.ArgumentParser:
