@@ -9,9 +9,9 @@ import logging
 import sys
 
 from aelab import __version__
-from aelab.cli import demo, encode, evaluate, list_models, train
+from aelab.cli import demo, detect, encode, evaluate, list_models, train
 
-COMMANDS = [list_models, train, evaluate, encode, demo]
+COMMANDS = [list_models, train, evaluate, encode, demo, detect]
 
 
 def build_parser() -> argparse.ArgumentParser:

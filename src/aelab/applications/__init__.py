@@ -1,0 +1,1 @@
+"""Applications of trained autoencoders: the layer above models and training."""
