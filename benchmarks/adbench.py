@@ -90,8 +90,8 @@ class PCAReconstruction:
 
 def aelab_variant(**params) -> Callable:
     def build(contamination, seed):
-        return Sklearnish(AutoencoderOutlierDetector(contamination=contamination,
-                                                     random_state=seed, **params))
+        kwargs = {"contamination": contamination, **params}
+        return Sklearnish(AutoencoderOutlierDetector(random_state=seed, **kwargs))
 
     return build
 
@@ -109,17 +109,22 @@ def pyod_vae(contamination, seed):
 
 
 DETECTORS: dict[str, Callable] = {
-    "aelab": aelab_variant(),
-    "aelab-single": aelab_variant(n_members=1),
-    "aelab-standard-scaling": aelab_variant(scaling="standard"),
+    "aelab": aelab_variant(),  # the defaults of AutoencoderOutlierDetector
+    "aelab-no-refit": aelab_variant(refits=0),
+    "aelab-1-member": aelab_variant(n_members=1),
+    "aelab-relu": aelab_variant(activation="relu"),
+    "aelab-member-norm": aelab_variant(normalization="member"),
+    "aelab-auto-trim": aelab_variant(contamination="auto"),  # trims at Tukey's fence
     "pyod-AutoEncoder": pyod_autoencoder,
     "pyod-VAE": pyod_vae,
     "IsolationForest": lambda c, s: Sklearnish(IsolationForest(contamination=c, random_state=s)),
     "PCA-reconstruction": lambda c, s: PCAReconstruction(),
     "LOF": lambda c, s: Sklearnish(LocalOutlierFactor(novelty=True, contamination=c)),
 }
-DEFAULT_METHODS = ["aelab", "aelab-single", "aelab-standard-scaling", "pyod-AutoEncoder",
-                   "pyod-VAE", "IsolationForest", "PCA-reconstruction", "LOF"]
+DEFAULT_METHODS = ["aelab", "aelab-no-refit", "aelab-relu", "pyod-AutoEncoder", "pyod-VAE",
+                   "IsolationForest", "PCA-reconstruction", "LOF"]
+SELECTION_METHODS = ["aelab", "aelab-no-refit", "aelab-1-member", "aelab-relu", "aelab-member-norm",
+                     "aelab-auto-trim", "pyod-AutoEncoder", "IsolationForest", "PCA-reconstruction"]
 
 
 # --------------------------------------------------------------------------- data
@@ -243,7 +248,8 @@ def markdown(summary: dict, methods: list[str], args, setup: dict, wall_s: float
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--protocol", choices=("test", "selection"), default="test")
-    p.add_argument("--methods", nargs="*", default=None, help=f"default: {DEFAULT_METHODS}")
+    p.add_argument("--methods", nargs="*", default=None,
+                   help=f"default: {DEFAULT_METHODS} (test), {SELECTION_METHODS} (selection)")
     p.add_argument("--datasets", nargs="*", default=None, help="default: all 22")
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--threads", type=int, default=1, help="torch threads (same for every method)")
@@ -254,7 +260,7 @@ def main(argv=None) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     warnings.filterwarnings("ignore")
     root = data_dir()
-    methods = args.methods or DEFAULT_METHODS
+    methods = args.methods or (DEFAULT_METHODS if args.protocol == "test" else SELECTION_METHODS)
     unknown = sorted(set(methods) - set(DETECTORS))
     if unknown:
         print(f"unknown method(s) {unknown}; known: {sorted(DETECTORS)}", file=sys.stderr)

@@ -1,6 +1,8 @@
 """aelab.sklearn: scikit-learn's estimator checks, the outlier conventions, tables with
 categorical columns, save/load, bad input, and a planted-outlier data set."""
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,13 +15,23 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import aelab.sklearn
-from aelab.applications.detection import SCORERS, auto_settings, register_scorer
+from aelab.applications.detection import SCORERS, TARGET_STEPS, auto_settings, register_scorer
 from aelab.sklearn import (
     EXPECTED_FAILED_CHECKS,
     AutoencoderOutlierDetector,
     AutoencoderTransformer,
     TabularEncoder,
 )
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Tiny networks train fastest on one thread (and a busy machine cannot stall them)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
 
 TINY = {"latent_dim": 2, "hidden": (4,), "epochs": 2, "random_state": 0}
 
@@ -112,16 +124,38 @@ def test_planted_outliers_ranked_first_with_defaults():
     assert set(np.argsort(-anomaly)[: y.sum()]) == set(np.flatnonzero(y))
 
 
-def test_ensemble_members_normalised_by_median_training_score():
+def test_member_normalisation_divides_by_median_training_score():
     X, _ = planted(n=200)
-    det = tiny_detector(n_members=3, latent_dim=[1, 2, 3]).fit(X)
+    det = tiny_detector(n_members=3, latent_dim=[1, 2, 3], refits=0, normalization="member").fit(X)
     ens = det.ensemble_
     assert [m.latent_dim for m in ens.members] == [1, 2, 3]
-    Z = det.encoder_.transform(X)
+    Z = torch.from_numpy(det.encoder_.transform(X))
     for model, scale in zip(ens.members, ens.scales):
-        from aelab.applications.detection import feature_scores
+        with torch.no_grad():  # squared error in the member's own scaled space
+            errors = (model.scaler(Z) - model.scaler(model.reconstruct(Z))).pow(2).sum(1).numpy()
+        np.testing.assert_allclose(scale, np.median(errors), rtol=1e-4)
 
-        assert np.median(feature_scores(model, Z).sum(1)) == pytest.approx(scale, rel=1e-5)
+
+def test_feature_normalisation_gives_each_feature_equal_mean_share():
+    X, _ = planted(n=200)
+    det = tiny_detector(n_members=1, refits=0, normalization="feature").fit(X)
+    contributions = det.ensemble_.feature_scores(det.encoder_.transform(X))
+    np.testing.assert_allclose(contributions.mean(0), 1 / X.shape[1], rtol=1e-4)
+
+
+def test_refit_leaves_out_the_flagged_rows():
+    X, y = planted(n=300)
+    X[:6] += 50.0  # far enough to move the mean of all rows
+    trimmed = tiny_detector(n_members=1, refits=1, epochs=20, validation_split=0.0,
+                            early_stopping=None, contamination=6 / 300).fit(X)
+    plain = tiny_detector(n_members=1, refits=0, epochs=20, validation_split=0.0,
+                          early_stopping=None, contamination=6 / 300).fit(X)
+    # each member standardises the rows it was trained on: the refit saw only the inliers
+    np.testing.assert_allclose(trimmed.ensemble_.members[0].scaler.shift.numpy(), X[y == 0].mean(0),
+                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(plain.ensemble_.members[0].scaler.shift.numpy(), X.mean(0),
+                               rtol=1e-4, atol=1e-4)
+    assert (trimmed.predict(X)[:6] == -1).all()
 
 
 def test_same_random_state_same_scores_and_different_seed_differs():
@@ -134,11 +168,13 @@ def test_same_random_state_same_scores_and_different_seed_differs():
 
 
 def test_auto_settings_scale_with_data():
-    small, large = auto_settings(200, 8, 5), auto_settings(20000, 8, 5)
-    assert small.epochs >= large.epochs
-    assert small.batch_size <= large.batch_size
-    assert all(1 <= k < 8 for k in small.code_sizes)
-    assert auto_settings(200, 100, 5).code_sizes[0] > small.code_sizes[0]
+    for n in (200, 2000):  # about TARGET_STEPS gradient steps whatever the size
+        auto = auto_settings(n, 8)
+        steps = math.ceil(n / auto.batch_size) * auto.epochs
+        assert TARGET_STEPS <= steps < 1.5 * TARGET_STEPS
+    small, large = auto_settings(200, 8), auto_settings(200_000, 8)
+    assert small.batch_size < large.batch_size and large.epochs == 5  # at least 5 passes
+    assert 1 <= small.code_size < 8 < auto_settings(200, 100).code_size
 
 
 def test_registered_scorer_is_used():
@@ -149,11 +185,13 @@ def test_registered_scorer_is_used():
     try:
         X, _ = planted(n=150)
         det = tiny_detector(scorer="absolute").fit(X)
-        Z = det.encoder_.transform(X)
-        expected = np.mean([np.abs(Z - m.reconstruct(Z)).sum(1) / s
-                            for m, s in zip(det.ensemble_.members, det.ensemble_.scales)], 0)
-        np.testing.assert_allclose(-det.score_samples(X), expected, rtol=1e-4)
-        squared = tiny_detector().fit(X)  # same seeds, so the same members: only the score differs
+        Z = torch.from_numpy(det.encoder_.transform(X))
+        expected = []
+        for m, scale in zip(det.ensemble_.members, det.ensemble_.scales):
+            with torch.no_grad():
+                expected.append(((m.scaler(Z) - m.scaler(m.reconstruct(Z))).abs().numpy() / scale).sum(1))
+        np.testing.assert_allclose(-det.score_samples(X), np.mean(expected, 0), rtol=1e-4)
+        squared = tiny_detector().fit(X)  # same seeds, so the same first fit: the scorer differs
         assert not np.allclose(squared.score_samples(X), det.score_samples(X))
     finally:
         del SCORERS["absolute"]

@@ -87,25 +87,28 @@ def auto_threshold(scores: np.ndarray) -> float:
 
 
 # --------------------------------------------------------------------------- ensembles
+NORMALIZATIONS = ("member", "feature")
+
+
 @dataclass
 class Ensemble:
     """Autoencoders whose per-feature anomaly scores are averaged after normalisation.
 
-    Each member's contributions are divided by its ``scale`` (the median anomaly score
-    it gives its training data), so that members of different sizes weigh alike and a
-    normalised score keeps its per-feature decomposition.
+    Member ``m``'s contribution of feature ``j`` is divided by ``scales[m][j]``, fitted on
+    the training data (see :func:`fit_ensemble`'s ``normalization``), so that members of
+    different sizes weigh alike and the normalised score keeps its per-feature
+    decomposition.
 
     Attributes
     ----------
     members : list of Autoencoder
-    scales : list of float
-        One per member: its median training anomaly score.
+    scales : list of ndarray of shape (n_features,)
     scorer : str
         A name in :data:`SCORERS`.
     """
 
     members: list = field(default_factory=list)
-    scales: list[float] = field(default_factory=list)
+    scales: list[np.ndarray] = field(default_factory=list)
     scorer: str = "reconstruction"
 
     def feature_scores(self, X) -> np.ndarray:
@@ -121,7 +124,7 @@ class Ensemble:
         return self.feature_scores(X).sum(1)
 
     def to_config(self) -> dict:
-        return {"scorer": self.scorer, "scales": [float(s) for s in self.scales],
+        return {"scorer": self.scorer, "scales": [np.asarray(s).tolist() for s in self.scales],
                 "n_members": len(self.members)}
 
     def save(self, path) -> None:
@@ -137,8 +140,25 @@ class Ensemble:
         from pathlib import Path
 
         members = [load_model(Path(path) / f"member_{i}") for i in range(int(cfg["n_members"]))]
-        return cls(members, [float(s) for s in cfg["scales"]],
+        return cls(members, [np.asarray(s, dtype=np.float64) for s in cfg["scales"]],
                    check_choice(cfg["scorer"], SCORERS, "scorer", "Ensemble"))
+
+
+def score_scales(contributions: np.ndarray, normalization: str) -> np.ndarray:
+    """Per-feature divisors that put one member's training contributions on a common scale.
+
+    ``"member"``: the member's median training anomaly score, for every feature (its
+    median row scores 1). ``"feature"``: ``n_features`` times the feature's mean training
+    contribution (each feature contributes ``1 / n_features`` on average, so a feature
+    the member reconstructs poorly even on normal rows does not dominate the score).
+    """
+    n_features = contributions.shape[1]
+    if normalization == "member":
+        scale = np.full(n_features, np.median(contributions.sum(1)))
+    else:
+        scale = n_features * contributions.mean(0)
+        scale = np.maximum(scale, 1e-6 * max(float(scale.max()), 1e-12))
+    return np.where(np.isfinite(scale) & (scale > 1e-12), scale, 1.0)
 
 
 def fit_ensemble(
@@ -150,6 +170,7 @@ def fit_ensemble(
     hidden: Sequence[int] = (),
     seeds: Sequence[int] = (0,),
     scorer: str = "reconstruction",
+    normalization: str = "member",
     train_options: dict | None = None,
 ) -> Ensemble:
     """Train one autoencoder per seed on ``X`` (already scaled) and normalise their scores.
@@ -171,6 +192,9 @@ def fit_ensemble(
     seeds : sequence of int
         One member per seed.
     scorer : str, default="reconstruction"
+    normalization : {"member", "feature"}, default="member"
+        How each member's contributions are scaled before averaging (see
+        :func:`score_scales`).
     train_options : dict, optional
         Keyword arguments of :func:`aelab.train` (epochs, batch_size, ...).
 
@@ -179,6 +203,7 @@ def fit_ensemble(
     Ensemble
     """
     check_choice(scorer, SCORERS, "scorer", "fit_ensemble")
+    check_choice(normalization, NORMALIZATIONS, "normalization", "fit_ensemble")
     X = np.ascontiguousarray(X, dtype=np.float32)
     params = {"preprocess": "none", **(model_params or {})}
     members, scales = [], []
@@ -187,32 +212,109 @@ def fit_ensemble(
                         latent_dim=int(code_sizes[i % len(code_sizes)]), hidden=tuple(hidden),
                         **params)
         train(member, X, seed=int(seed), **(train_options or {}))
-        scale = float(np.median(feature_scores(member, X, scorer).sum(1)))
         members.append(member)
-        scales.append(scale if math.isfinite(scale) and scale > 1e-12 else 1.0)
+        scales.append(score_scales(feature_scores(member, X, scorer), normalization))
     return Ensemble(members, scales, scorer)
 
 
 # --------------------------------------------------------------------------- defaults
+# Gradient steps per member: about this many whatever the data size (see auto_settings).
+TARGET_STEPS = 150
+
+
 @dataclass(frozen=True)
 class AutoSettings:
     """The detector's data-dependent defaults (see :func:`auto_settings`)."""
 
-    code_sizes: tuple[int, ...]
+    code_size: int
     hidden: tuple[int, ...]
     epochs: int
     batch_size: int
 
 
-def auto_settings(n_samples: int, n_features: int, n_members: int = 1) -> AutoSettings:
-    """Code sizes, hidden widths, epochs and batch size for ``n_samples × n_features`` data.
+def auto_settings(n_samples: int, n_features: int) -> AutoSettings:
+    """Code size, hidden widths, epochs and batch size for ``n_samples × n_features`` data.
 
-    Chosen on the selection protocol of ``benchmarks/adbench.py`` (never its test
-    split); ``benchmarks/results/adbench_selection.md`` holds the comparison.
+    Code ``ceil(sqrt(d))``; one hidden layer of ``clip(d, 8, 64)`` units; batches of
+    ``clip(n / 20, 16, 256)`` rows and as many epochs as make about ``TARGET_STEPS``
+    gradient steps (at least 5, at most 500). Chosen on the selection protocol of
+    ``benchmarks/adbench.py`` (never its test split); see
+    ``benchmarks/results/adbench_selection.md``.
     """
     d = n_features
-    k = max(1, math.ceil(d / 4))
-    hidden = (int(np.clip(d, 8, 64)),)
     batch_size = int(np.clip(n_samples // 20, 16, 256))
-    epochs = int(np.clip(math.ceil(1000 * batch_size / n_samples), 10, 200))
-    return AutoSettings((k,) * 1, hidden, epochs, batch_size)
+    epochs = int(np.clip(math.ceil(TARGET_STEPS * batch_size / max(n_samples, 1)), 5, 500))
+    return AutoSettings(max(1, math.ceil(math.sqrt(d))), (int(np.clip(d, 8, 64)),), epochs,
+                        batch_size)
+
+
+def trim_threshold(scores: np.ndarray, contamination) -> float:
+    """Anomaly score above which training rows are left out of the next refit.
+
+    The ``1 - contamination`` quantile of the scores for a float contamination, or
+    :func:`auto_threshold` (Tukey's fence) for ``"auto"``.
+    """
+    if isinstance(contamination, str):
+        return auto_threshold(scores)
+    return float(np.quantile(scores, 1.0 - contamination))
+
+
+def fit_detector(
+    X: np.ndarray,
+    *,
+    contamination="auto",
+    refits: int = 1,
+    n_members: int = 1,
+    code_sizes: Sequence[int] | None = None,
+    hidden: Sequence[int] | None = None,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    seeds: Sequence[int] = (0,),
+    train_options: dict | None = None,
+    **ensemble_options,
+) -> Ensemble:
+    """Fit an ensemble, then refit it ``refits`` times on the rows that look normal.
+
+    Each refit leaves out the training rows scoring above :func:`trim_threshold`, as
+    the concentration step of least trimmed squares does (Rousseeuw & Van Driessen,
+    *Computing LTS regression for large data sets*, 2006): outliers in the training
+    data no longer shape the autoencoders nor their input scaling. The fits before the
+    last one only choose rows, so they use one member; the last uses ``n_members``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    contamination : "auto" or float
+        Fraction of rows left out at each refit (``"auto"``: Tukey's fence).
+    refits : int, default=1
+    n_members : int, default=1
+        Members of the final ensemble.
+    code_sizes, hidden, epochs, batch_size : optional
+        None: :func:`auto_settings` for the rows each fit sees.
+    seeds : sequence of int
+        ``seeds[i]`` seeds member ``i`` of every fit (needs ``n_members`` of them).
+    train_options : dict, optional
+        Further keyword arguments of :func:`aelab.train` (lr, validation_split, ...).
+    **ensemble_options
+        ``model``, ``model_params``, ``scorer``, ``normalization`` of :func:`fit_ensemble`.
+
+    Returns
+    -------
+    Ensemble
+    """
+    keep = np.ones(len(X), dtype=bool)
+    for stage in range(refits + 1):
+        last = stage == refits
+        rows = X[keep]
+        val = (train_options or {}).get("validation_split", 0.0)
+        auto = auto_settings(int(len(rows) * (1.0 - val)), X.shape[1])
+        options = {**(train_options or {}), "epochs": epochs or auto.epochs,
+                   "batch_size": batch_size or auto.batch_size}
+        ensemble = fit_ensemble(rows, code_sizes=code_sizes or (auto.code_size,),
+                                hidden=auto.hidden if hidden is None else hidden,
+                                seeds=seeds[: n_members if last else 1], train_options=options,
+                                **ensemble_options)
+        if not last:
+            scores = ensemble.scores(X)
+            keep = scores <= trim_threshold(scores, contamination)
+    return ensemble

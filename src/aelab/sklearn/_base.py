@@ -14,8 +14,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aelab.models import MODELS, get_model_class
+from aelab.nn.layers import ACTIVATIONS
 from aelab.persistence import atomic_write_bytes
-from aelab.sklearn.tabular import SCALINGS, UNKNOWN_POLICIES, TabularEncoder, has_categorical_columns
+from aelab.sklearn.tabular import UNKNOWN_POLICIES, TabularEncoder, has_categorical_columns
 from aelab.training.data import DEVICES
 from aelab.validation import check_choice, check_number, check_unknown_options
 
@@ -23,7 +24,7 @@ FORMAT = "aelab-sklearn"
 FORMAT_VERSION = 1
 ESTIMATOR_FILE = "estimator.json"
 # The keywords the estimators set themselves; model_params may not repeat them.
-_OWN_MODEL_KEYS = {"input_shape", "latent_dim", "hidden", "preprocess"}
+_OWN_MODEL_KEYS = {"input_shape", "latent_dim", "hidden", "activation", "preprocess"}
 
 
 class AutoencoderEstimatorMixin(BaseEstimator):
@@ -44,11 +45,11 @@ class AutoencoderEstimatorMixin(BaseEstimator):
         if clash:
             raise ValueError(
                 f"model_params of {owner} must not set {clash}: use the estimator's own "
-                "parameters (latent_dim, hidden, scaling) instead."
+                "parameters (latent_dim, hidden, activation, scaling) instead."
             )
         check_unknown_options(params, get_model_class(self.model).config_keys() - _OWN_MODEL_KEYS,
                               f"model_params of {owner} (model {self.model!r})")
-        check_choice(self.scaling, SCALINGS, "scaling", owner)
+        check_choice(self.activation, ACTIVATIONS, "activation", owner)
         check_choice(self.handle_unknown, UNKNOWN_POLICIES, "handle_unknown", owner)
         check_number(self.lr, "lr", owner, low=0.0, low_inclusive=False)
         check_number(self.weight_decay, "weight_decay", owner, low=0.0)
@@ -91,9 +92,9 @@ class AutoencoderEstimatorMixin(BaseEstimator):
         }
 
     # ------------------------------------------------------------------ input encoding
-    def _fit_encoding(self, X) -> np.ndarray:
+    def _fit_encoding(self, X, scaling: str) -> np.ndarray:
         """Fit the tabular encoding on ``X`` and return the encoded training data."""
-        encoder = TabularEncoder(self.scaling, self.handle_unknown)
+        encoder = TabularEncoder(scaling, self.handle_unknown)
         if has_categorical_columns(X):
             if len(X) < 2:
                 raise ValueError(f"n_samples={len(X)} while a minimum of 2 is required by "

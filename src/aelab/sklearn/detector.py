@@ -13,13 +13,14 @@ import numpy as np
 from sklearn.base import OutlierMixin
 
 from aelab.applications.detection import (
+    NORMALIZATIONS,
     SCORERS,
     Ensemble,
-    auto_settings,
     auto_threshold,
     explain_shares,
-    fit_ensemble,
+    fit_detector,
 )
+from aelab.nn.layers import Scaler
 from aelab.sklearn._base import AutoencoderEstimatorMixin
 from aelab.validation import check_choice, check_number, check_widths
 
@@ -60,6 +61,10 @@ class AutoencoderOutlierDetector(OutlierMixin, AutoencoderEstimatorMixin):
         Patience in epochs on the held-out reconstruction loss.
     scorer : str, default="reconstruction"
         A name in :data:`aelab.applications.detection.SCORERS`.
+    normalization : {"member", "feature"}, default="member"
+        How members' per-feature errors are put on one scale before averaging: by the
+        member's median training score, or per feature by its mean training error
+        (see :func:`aelab.applications.detection.score_scales`).
     scaling : {"robust", "standard", "minmax", "none"}, default="robust"
         Scaling of numeric columns before the autoencoders (median and IQR by default:
         the outliers in the training data do not set the scale).
@@ -117,7 +122,9 @@ class AutoencoderOutlierDetector(OutlierMixin, AutoencoderEstimatorMixin):
         model_params: dict | None = None,
         latent_dim="auto",
         hidden="auto",
-        n_members: int = 5,
+        activation: str = "tanh",
+        n_members: int = 3,
+        refits: int = 3,
         epochs="auto",
         batch_size="auto",
         lr: float = 1e-3,
@@ -125,7 +132,8 @@ class AutoencoderOutlierDetector(OutlierMixin, AutoencoderEstimatorMixin):
         validation_split: float = 0.1,
         early_stopping: int | None = 10,
         scorer: str = "reconstruction",
-        scaling: str = "robust",
+        normalization: str = "feature",
+        scaling: str = "standard",
         handle_unknown: str = "error",
         contamination="auto",
         random_state=None,
@@ -135,7 +143,9 @@ class AutoencoderOutlierDetector(OutlierMixin, AutoencoderEstimatorMixin):
         self.model_params = model_params
         self.latent_dim = latent_dim
         self.hidden = hidden
+        self.activation = activation
         self.n_members = n_members
+        self.refits = refits
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -143,6 +153,7 @@ class AutoencoderOutlierDetector(OutlierMixin, AutoencoderEstimatorMixin):
         self.validation_split = validation_split
         self.early_stopping = early_stopping
         self.scorer = scorer
+        self.normalization = normalization
         self.scaling = scaling
         self.handle_unknown = handle_unknown
         self.contamination = contamination
@@ -166,28 +177,37 @@ class AutoencoderOutlierDetector(OutlierMixin, AutoencoderEstimatorMixin):
         model_params = self._check_common_params()
         n_members = check_number(self.n_members, "n_members", owner, kind=int, low=1)
         check_choice(self.scorer, SCORERS, "scorer", owner)
+        check_choice(self.normalization, NORMALIZATIONS, "normalization", owner)
         if isinstance(self.contamination, str) and self.contamination != "auto":
             raise ValueError(f"The 'contamination' parameter of {owner} must be 'auto' or a float "
                              f"in (0, 0.5]. Got {self.contamination!r} instead.")
         if not isinstance(self.contamination, str):
             check_number(self.contamination, "contamination", owner, low=0.0, high=0.5,
                          low_inclusive=False)
+        refits = check_number(self.refits, "refits", owner, kind=int, low=0)
+        check_choice(self.scaling, Scaler.KINDS, "scaling", owner)
         latent_dim = self._check_latent_dims()
         hidden = None if _is_auto(self.hidden) else check_widths(self.hidden, "hidden", owner)
         epochs = self._check_auto_int(self.epochs, "epochs")
         batch_size = self._check_auto_int(self.batch_size, "batch_size")
 
-        Z = self._fit_encoding(X)
-        auto = auto_settings(*Z.shape, n_members)
-        self.ensemble_ = fit_ensemble(
+        Z = self._fit_encoding(X, "none")  # one-hot; each member scales its own rows
+        self.ensemble_ = fit_detector(
             Z,
-            model=self.model,
-            model_params=model_params,
-            code_sizes=latent_dim or auto.code_sizes,
-            hidden=auto.hidden if hidden is None else hidden,
+            contamination=self.contamination,
+            refits=refits,
+            n_members=n_members,
+            code_sizes=latent_dim,
+            hidden=hidden,
+            epochs=epochs,
+            batch_size=batch_size,
             seeds=self._seeds(n_members),
+            train_options=self._train_options(epochs, batch_size),
+            model=self.model,
+            model_params={**model_params, "activation": self.activation,
+                          "preprocess": self.scaling},
             scorer=self.scorer,
-            train_options=self._train_options(epochs or auto.epochs, batch_size or auto.batch_size),
+            normalization=self.normalization,
         )
         train_scores = self.ensemble_.scores(Z)
         if self.contamination == "auto":

@@ -14,7 +14,8 @@ from aelab import create, train
 from aelab.applications.detection import feature_scores
 from aelab.persistence import load_model
 from aelab.sklearn._base import AutoencoderEstimatorMixin
-from aelab.validation import check_number, check_widths
+from aelab.sklearn.tabular import SCALINGS
+from aelab.validation import check_choice, check_number, check_widths
 
 MODEL_DIR = "model"
 
@@ -34,6 +35,8 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         Code size: the number of output features of ``transform``.
     hidden : tuple of int, default=(64,)
         Encoder hidden widths (the decoder mirrors them).
+    activation : str, default="relu"
+        Hidden nonlinearity (a name in ``aelab.nn.ACTIVATIONS``).
     epochs : int, default=100
         Maximum epochs (early stopping usually ends training sooner).
     batch_size : int, default=128
@@ -83,6 +86,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         model_params: dict | None = None,
         latent_dim: int = 8,
         hidden=(64,),
+        activation: str = "relu",
         epochs: int = 100,
         batch_size: int = 128,
         lr: float = 1e-3,
@@ -98,6 +102,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         self.model_params = model_params
         self.latent_dim = latent_dim
         self.hidden = hidden
+        self.activation = activation
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -122,10 +127,12 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         epochs = check_number(self.epochs, "epochs", owner, kind=int, low=1)
         batch_size = check_number(self.batch_size, "batch_size", owner, kind=int, low=1)
         hidden = check_widths(self.hidden, "hidden", owner)
-        Z = self._fit_encoding(X)
+        check_choice(self.scaling, SCALINGS, "scaling", owner)
+        Z = self._fit_encoding(X, self.scaling)
         seed = self._seeds(1)[0]
         self.model_ = create(self.model, seed=seed, input_shape=Z.shape[1], latent_dim=latent_dim,
-                             hidden=hidden, preprocess="none", **model_params)
+                             hidden=hidden, activation=self.activation, preprocess="none",
+                             **model_params)
         result = train(self.model_, Z, seed=seed, **self._train_options(epochs, batch_size))
         self.history_ = result.history
         self._n_features_out = latent_dim
