@@ -28,6 +28,7 @@ test-slow: setup
 	$(PY) -m pytest -q -m slow
 
 bench: setup
+	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) benchmarks/run.py
 
 lint: setup

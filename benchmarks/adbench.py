@@ -44,32 +44,26 @@ from common import RESULTS, data_dir, machine, write
 # fit(X_train) and anomaly(X) (higher = more anomalous).
 
 
-class Sklearnish:
-    """Adapter: an sklearn-convention detector (score_samples: higher = normal)."""
+class Adapter:
+    """A detector as (fit, anomaly): ``sign * est.<method>(X)``, higher = more anomalous."""
 
-    def __init__(self, est):
-        self.est = est
-
-    def fit(self, X):
-        self.est.fit(X)
-        return self
-
-    def anomaly(self, X):
-        return -self.est.score_samples(X)
-
-
-class PyODAdapter:
-    """Adapter: a PyOD detector (decision_function: higher = more anomalous)."""
-
-    def __init__(self, est):
-        self.est = est
+    def __init__(self, est, method: str, sign: float):
+        self.est, self.method, self.sign = est, method, sign
 
     def fit(self, X):
         self.est.fit(X)
         return self
 
     def anomaly(self, X):
-        return self.est.decision_function(X)
+        return self.sign * getattr(self.est, self.method)(X)
+
+
+def Sklearnish(est):  # scikit-learn convention: score_samples, higher = more normal
+    return Adapter(est, "score_samples", -1.0)
+
+
+def PyODAdapter(est):  # PyOD convention: decision_function, higher = more anomalous
+    return Adapter(est, "decision_function", 1.0)
 
 
 class PCAReconstruction:

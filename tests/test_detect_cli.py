@@ -3,19 +3,11 @@
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from aelab.cli import main
 from aelab.sklearn import AutoencoderOutlierDetector
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny networks train fastest on one thread (and a busy machine cannot stall them)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture

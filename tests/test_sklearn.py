@@ -14,6 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+import aelab
 import aelab.sklearn
 from aelab.applications.detection import SCORERS, TARGET_STEPS, auto_settings, register_scorer
 from aelab.sklearn import (
@@ -23,14 +24,7 @@ from aelab.sklearn import (
     TabularEncoder,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny networks train fastest on one thread (and a busy machine cannot stall them)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 TINY = {"latent_dim": 2, "hidden": (4,), "epochs": 2, "random_state": 0}
@@ -195,6 +189,16 @@ def test_registered_scorer_is_used():
         assert not np.allclose(squared.score_samples(X), det.score_samples(X))
     finally:
         del SCORERS["absolute"]
+
+
+@pytest.mark.parametrize("name", aelab.list_models())
+def test_every_registered_model_in_both_estimators(name):
+    X, _ = planted(n=120)
+    det = tiny_detector(model=name, n_members=1, refits=1).fit(X)
+    assert det.ensemble_.members[0].name == name
+    assert np.isfinite(det.score_samples(X)).all()
+    tr = AutoencoderTransformer(model=name, **TINY).fit(X)
+    assert tr.transform(X).shape == (120, 2) and tr.model_.name == name
 
 
 # --------------------------------------------------------------------------- sklearn composition

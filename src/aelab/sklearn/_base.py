@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aelab.models import MODELS, get_model_class
 from aelab.nn.layers import ACTIVATIONS
-from aelab.persistence import atomic_write_bytes
+from aelab.persistence import atomic_write_bytes, read_format_file
 from aelab.sklearn.tabular import UNKNOWN_POLICIES, TabularEncoder, has_categorical_columns
 from aelab.training.data import DEVICES
 from aelab.validation import check_choice, check_number, check_unknown_options
@@ -178,19 +178,8 @@ class AutoencoderEstimatorMixin(BaseEstimator):
 
 def read_estimator_file(path) -> dict:
     """Read and check ``estimator.json`` in a directory written by ``save``."""
-    file = Path(path) / ESTIMATOR_FILE
-    if not file.is_file():
-        raise ValueError(f"{str(path)!r} is not a saved aelab estimator: {ESTIMATOR_FILE} is missing. "
-                         "Pass the directory given to estimator.save() or `aelab detect fit --out`.")
-    try:
-        doc = json.loads(file.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{file} is not valid JSON ({err}); the file is damaged.") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise ValueError(f"{file} is not an aelab estimator file (no 'format': {FORMAT!r}).")
-    if doc.get("format_version", 0) > FORMAT_VERSION:
-        raise ValueError(f"{file} was written by a newer aelab; upgrade aelab to load it.")
-    return doc
+    return read_format_file(Path(path) / ESTIMATOR_FILE, FORMAT, FORMAT_VERSION, "aelab estimator",
+                            "Pass the directory given to estimator.save() or `aelab detect fit --out`.")
 
 
 def _jsonable(value):

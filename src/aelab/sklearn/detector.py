@@ -28,12 +28,21 @@ MEMBERS_DIR = "members"
 
 
 class AutoencoderOutlierDetector(OutlierMixin, AutoencoderEstimatorMixin):
-    """Unsupervised outlier detector: an ensemble of small autoencoders' reconstruction errors.
+    """Unsupervised outlier detector: reconstruction errors of small autoencoders.
 
-    Each member is trained on the (robustly scaled) training data with early stopping
-    on a held-out split; a row's anomaly score is the members' squared reconstruction
-    error per feature, each member's divided by its median training error, averaged.
-    Rows the autoencoders cannot reconstruct are outliers.
+    The recipe (each step measured in ``benchmarks/results/adbench_selection.md``):
+
+    1. Each member standardises the rows it is trained on and is a small tanh
+       autoencoder (code ``ceil(sqrt(d))``, one hidden layer of ``clip(d, 8, 64)``
+       units, about 150 Adam steps, early stopping on a 10% split). A bounded
+       activation cannot extrapolate, so rows beyond the training range keep large
+       errors; a ReLU network reconstructs them linearly.
+    2. A row's anomaly score is its squared error per feature, each feature divided by
+       its mean training error (no feature that is noisy on normal rows dominates),
+       averaged over the members.
+    3. ``refits`` times, the rows above the outlier threshold are left out and the
+       detector is fitted again on the rest (least-trimmed-squares C-steps): outliers
+       in the training data stop shaping the autoencoders and the standardisation.
 
     Parameters
     ----------
@@ -41,17 +50,22 @@ class AutoencoderOutlierDetector(OutlierMixin, AutoencoderEstimatorMixin):
         Any registered model (see :func:`aelab.list_models`).
     model_params : dict, optional
         Further options of that model, e.g. ``{"corruption": "gaussian", "noise": 0.1}``
-        for ``model="denoising"``. ``latent_dim``, ``hidden`` and ``preprocess`` are
-        this estimator's own parameters.
+        for ``model="denoising"``. ``latent_dim``, ``hidden``, ``activation`` and
+        ``preprocess`` are this estimator's own parameters.
     latent_dim : int, list of int or "auto", default="auto"
         Code size of the members; a list is cycled over the members. ``"auto"``: see
         :func:`aelab.applications.detection.auto_settings`.
     hidden : tuple of int or "auto", default="auto"
         Encoder hidden widths (the decoder mirrors them).
-    n_members : int, default=5
-        Autoencoders in the ensemble, each with its own seed.
+    activation : str, default="tanh"
+        Hidden nonlinearity of the members.
+    n_members : int, default=3
+        Autoencoders in the final ensemble, each with its own seed.
+    refits : int, default=3
+        Trimmed refits (0: fit once). The fits before the last use one member.
     epochs : int or "auto", default="auto"
-        Maximum epochs per member. ``"auto"`` scales them to the data size.
+        Maximum epochs per member; ``"auto"`` gives about 150 gradient steps whatever
+        the data size.
     batch_size : int or "auto", default="auto"
     lr : float, default=1e-3
     weight_decay : float, default=0.0
@@ -61,21 +75,20 @@ class AutoencoderOutlierDetector(OutlierMixin, AutoencoderEstimatorMixin):
         Patience in epochs on the held-out reconstruction loss.
     scorer : str, default="reconstruction"
         A name in :data:`aelab.applications.detection.SCORERS`.
-    normalization : {"member", "feature"}, default="member"
-        How members' per-feature errors are put on one scale before averaging: by the
-        member's median training score, or per feature by its mean training error
-        (see :func:`aelab.applications.detection.score_scales`).
-    scaling : {"robust", "standard", "minmax", "none"}, default="robust"
-        Scaling of numeric columns before the autoencoders (median and IQR by default:
-        the outliers in the training data do not set the scale).
+    normalization : {"feature", "member"}, default="feature"
+        How members' per-feature errors are put on one scale before averaging (see
+        :func:`aelab.applications.detection.score_scales`).
+    scaling : {"standard", "minmax", "none"}, default="standard"
+        Each member's input scaling, fitted on the rows it is trained on (after
+        trimming, so the outliers do not set it).
     handle_unknown : {"error", "ignore"}, default="error"
         An unseen category of a DataFrame column: raise, or encode it as all zeros.
     contamination : "auto" or float in (0, 0.5], default="auto"
-        Expected fraction of outliers in the training data; sets ``offset_``. A float
-        makes that fraction of the training rows outliers. ``"auto"`` puts the
-        threshold at Tukey's upper fence of the training anomaly scores, ``Q3 + 1.5 IQR``
-        (see :func:`aelab.applications.detection.auto_threshold`): the rows a box plot
-        of the scores would draw as outliers.
+        Expected fraction of outliers in the training data. It sets ``offset_`` (a
+        float makes that fraction of the training rows outliers) and the rows left
+        out at each refit. ``"auto"`` uses Tukey's upper fence of the training anomaly
+        scores, ``Q3 + 1.5 IQR`` (see :func:`aelab.applications.detection.auto_threshold`):
+        the rows a box plot of the scores would draw as outliers.
     random_state : int, RandomState instance or None, default=None
         Seeds the members' weights, shuffling and validation splits.
     device : str, default="cpu"
@@ -84,11 +97,11 @@ class AutoencoderOutlierDetector(OutlierMixin, AutoencoderEstimatorMixin):
     Attributes
     ----------
     ensemble_ : Ensemble
-        The trained autoencoders and their score scales.
+        The trained autoencoders and their per-feature score scales.
     offset_ : float
         ``decision_function = score_samples - offset_``.
     encoder_ : TabularEncoder
-        The fitted input encoding (scales, categories), saved with the model.
+        The fitted input encoding (columns, categories), saved with the model.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when fitted on a DataFrame.
@@ -96,24 +109,23 @@ class AutoencoderOutlierDetector(OutlierMixin, AutoencoderEstimatorMixin):
     Notes
     -----
     Input: NumPy arrays or DataFrames; DataFrame string/categorical columns are one-hot
-    encoded, numeric columns scaled (see :class:`aelab.sklearn.tabular.TabularEncoder`).
-    NaN raises; impute first.
+    encoded (see :class:`aelab.sklearn.tabular.TabularEncoder`). NaN raises; impute first.
 
-    Estimator checks: every scikit-learn check passes except those listed in
-    ``aelab.sklearn.EXPECTED_FAILED_CHECKS`` (with the reason for each).
+    Estimator checks: every scikit-learn check passes (``aelab.sklearn.EXPECTED_FAILED_CHECKS``
+    would list the exceptions, with reasons).
 
     Examples
     --------
     >>> import numpy as np
     >>> from aelab.sklearn import AutoencoderOutlierDetector
     >>> rng = np.random.default_rng(0)
-    >>> X = rng.normal(size=(300, 4)) @ rng.normal(size=(4, 8))
-    >>> X[:5] += 6.0  # five planted outliers
-    >>> det = AutoencoderOutlierDetector(n_members=2, contamination=5 / 300, random_state=0).fit(X)
-    >>> det.predict(X)[:5]
-    array([-1, -1, -1, -1, -1])
-    >>> det.explain(X[:1]).sum().round(6)
-    1.0
+    >>> X = rng.normal(size=(300, 2)) @ rng.normal(size=(2, 8))  # rows on a plane in R^8
+    >>> X[:5] += 3.0 * rng.normal(size=(5, 8))                    # five rows off it
+    >>> det = AutoencoderOutlierDetector(contamination=5 / 300, random_state=0).fit(X)
+    >>> det.predict(X)[:7]
+    array([-1, -1, -1, -1, -1,  1,  1])
+    >>> det.explain(X[:2]).sum(axis=1).round(6)
+    array([1., 1.])
     """
 
     def __init__(
