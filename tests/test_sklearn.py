@@ -130,11 +130,16 @@ def test_member_normalisation_divides_by_median_training_score():
         np.testing.assert_allclose(scale, np.median(errors), rtol=1e-4)
 
 
-def test_feature_normalisation_gives_each_feature_equal_mean_share():
+def test_feature_normalisation_gives_each_column_equal_mean_share():
     X, _ = planted(n=200)
     det = tiny_detector(n_members=1, refits=0, normalization="feature").fit(X)
     contributions = det.ensemble_.feature_scores(det.encoder_.transform(X))
     np.testing.assert_allclose(contributions.mean(0), 1 / X.shape[1], rtol=1e-4)
+    # a categorical column weighs as one column, however many categories it has
+    frame = mixed_frame().assign(city=np.random.default_rng(1).choice(list("abcdefghij"), 240))
+    det = tiny_detector(n_members=1, refits=0).fit(frame)
+    per_column = det.ensemble_.feature_scores(det.encoder_.transform(frame)) @ det._input_groups()
+    np.testing.assert_allclose(per_column.mean(0), 1 / frame.shape[1], rtol=1e-4)
 
 
 def test_refit_leaves_out_the_flagged_rows():
@@ -150,6 +155,12 @@ def test_refit_leaves_out_the_flagged_rows():
     np.testing.assert_allclose(plain.ensemble_.members[0].scaler.shift.numpy(), X.mean(0),
                                rtol=1e-4, atol=1e-4)
     assert (trimmed.predict(X)[:6] == -1).all()
+
+
+def test_refits_on_two_rows_keep_both():
+    X, _ = planted(n=2)
+    det = tiny_detector(contamination=0.5, refits=2).fit(X)  # trimming would leave one row
+    assert np.isfinite(det.score_samples(X)).all()
 
 
 def test_same_random_state_same_scores_and_different_seed_differs():

@@ -4,7 +4,8 @@ and ensembles over seeds and code sizes.
 Reconstruction error as an outlier score: Hawkins et al., *Outlier detection using
 replicator neural networks* (DaWaK 2002); ensembles of autoencoders whose scores are
 normalised before averaging: Chen et al., *Outlier detection with autoencoder
-ensembles* (SDM 2017).
+ensembles* (SDM 2017); refits on the rows that look normal: the concentration step of
+Rousseeuw & Van Driessen, *Computing LTS regression for large data sets* (2006).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -129,34 +131,45 @@ class Ensemble:
 
     def save(self, path) -> None:
         """Save each member as ``path/member_<i>`` (safetensors + JSON)."""
-        from pathlib import Path
-
         for i, model in enumerate(self.members):
             model.save(Path(path) / f"member_{i}")
 
     @classmethod
     def load(cls, path, cfg: dict) -> Ensemble:
         """Rebuild from :meth:`save`'s directory and :meth:`to_config`'s output."""
-        from pathlib import Path
-
         members = [load_model(Path(path) / f"member_{i}") for i in range(int(cfg["n_members"]))]
         return cls(members, [np.asarray(s, dtype=np.float64) for s in cfg["scales"]],
                    check_choice(cfg["scorer"], SCORERS, "scorer", "Ensemble"))
 
 
-def score_scales(contributions: np.ndarray, normalization: str) -> np.ndarray:
+def score_scales(contributions: np.ndarray, normalization: str,
+                 groups: np.ndarray | None = None) -> np.ndarray:
     """Per-feature divisors that put one member's training contributions on a common scale.
 
     ``"member"``: the member's median training anomaly score, for every feature (its
-    median row scores 1). ``"feature"``: ``n_features`` times the feature's mean training
-    contribution (each feature contributes ``1 / n_features`` on average, so a feature
-    the member reconstructs poorly even on normal rows does not dominate the score).
+    median row scores 1). ``"feature"``: each group of features (an input column; a
+    one-hot block is one column) is divided by ``n_groups`` times its mean training
+    contribution, so each column contributes ``1 / n_groups`` on average: a column the
+    member reconstructs poorly even on normal rows does not dominate the score, nor
+    does a categorical column with many categories.
+
+    Parameters
+    ----------
+    contributions : ndarray of shape (n_samples, n_features)
+        One member's training contributions (see :func:`feature_scores`).
+    normalization : {"member", "feature"}
+    groups : ndarray of int of shape (n_features,), optional
+        The column each feature belongs to (default: each feature its own column).
     """
     n_features = contributions.shape[1]
     if normalization == "member":
         scale = np.full(n_features, np.median(contributions.sum(1)))
     else:
-        scale = n_features * contributions.mean(0)
+        groups = np.arange(n_features) if groups is None else np.asarray(groups)
+        _, group = np.unique(groups, return_inverse=True)
+        n_groups = int(group.max()) + 1
+        group_mean = np.bincount(group, weights=contributions.mean(0), minlength=n_groups)
+        scale = n_groups * group_mean[group]
         scale = np.maximum(scale, 1e-6 * max(float(scale.max()), 1e-12))
     return np.where(np.isfinite(scale) & (scale > 1e-12), scale, 1.0)
 
@@ -171,6 +184,7 @@ def fit_ensemble(
     seeds: Sequence[int] = (0,),
     scorer: str = "reconstruction",
     normalization: str = "member",
+    groups: np.ndarray | None = None,
     train_options: dict | None = None,
 ) -> Ensemble:
     """Train one autoencoder per seed on ``X`` (already scaled) and normalise their scores.
@@ -195,6 +209,8 @@ def fit_ensemble(
     normalization : {"member", "feature"}, default="member"
         How each member's contributions are scaled before averaging (see
         :func:`score_scales`).
+    groups : ndarray of int of shape (n_features,), optional
+        The input column of each feature, for ``normalization="feature"``.
     train_options : dict, optional
         Keyword arguments of :func:`aelab.train` (epochs, batch_size, ...).
 
@@ -213,7 +229,7 @@ def fit_ensemble(
                         **params)
         train(member, X, seed=int(seed), **(train_options or {}))
         members.append(member)
-        scales.append(score_scales(feature_scores(member, X, scorer), normalization))
+        scales.append(score_scales(feature_scores(member, X, scorer), normalization, groups))
     return Ensemble(members, scales, scorer)
 
 
@@ -280,6 +296,7 @@ def fit_detector(
     *Computing LTS regression for large data sets*, 2006): outliers in the training
     data no longer shape the autoencoders nor their input scaling. The fits before the
     last one only choose rows, so they use one member; the last uses ``n_members``.
+    Refitting stops early if fewer than two rows would be left.
 
     Parameters
     ----------
@@ -296,25 +313,28 @@ def fit_detector(
     train_options : dict, optional
         Further keyword arguments of :func:`aelab.train` (lr, validation_split, ...).
     **ensemble_options
-        ``model``, ``model_params``, ``scorer``, ``normalization`` of :func:`fit_ensemble`.
+        ``model``, ``model_params``, ``scorer``, ``normalization``, ``groups`` of
+        :func:`fit_ensemble`.
 
     Returns
     -------
     Ensemble
     """
-    keep = np.ones(len(X), dtype=bool)
-    for stage in range(refits + 1):
-        last = stage == refits
-        rows = X[keep]
-        val = (train_options or {}).get("validation_split", 0.0)
+    val = (train_options or {}).get("validation_split", 0.0)
+
+    def fit_on(rows: np.ndarray, members: int) -> Ensemble:
         auto = auto_settings(int(len(rows) * (1.0 - val)), X.shape[1])
         options = {**(train_options or {}), "epochs": epochs or auto.epochs,
                    "batch_size": batch_size or auto.batch_size}
-        ensemble = fit_ensemble(rows, code_sizes=code_sizes or (auto.code_size,),
-                                hidden=auto.hidden if hidden is None else hidden,
-                                seeds=seeds[: n_members if last else 1], train_options=options,
-                                **ensemble_options)
-        if not last:
-            scores = ensemble.scores(X)
-            keep = scores <= trim_threshold(scores, contamination)
-    return ensemble
+        return fit_ensemble(rows, code_sizes=code_sizes or (auto.code_size,),
+                            hidden=auto.hidden if hidden is None else hidden,
+                            seeds=seeds[:members], train_options=options, **ensemble_options)
+
+    rows = X
+    for _ in range(refits):
+        scores = fit_on(rows, 1).scores(X)
+        kept = X[scores <= trim_threshold(scores, contamination)]
+        if len(kept) < 2:
+            break
+        rows = kept
+    return fit_on(rows, n_members)

@@ -220,6 +220,7 @@ class AutoencoderOutlierDetector(OutlierMixin, AutoencoderEstimatorMixin):
                           "preprocess": self.scaling},
             scorer=self.scorer,
             normalization=self.normalization,
+            groups=self.encoder_.groups,
         )
         train_scores = self.ensemble_.scores(Z)
         if self.contamination == "auto":
