@@ -15,9 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
+import aelab
 from aelab.applications.detection import top_features
 from aelab.cli.options import Formatter
 from aelab.persistence import atomic_write_bytes
+from aelab.sklearn import AutoencoderOutlierDetector
+
+DEFAULTS = AutoencoderOutlierDetector().get_params()
 
 
 def add_parser(sub):
@@ -33,8 +37,12 @@ def add_parser(sub):
     fit.add_argument("--contamination", default="auto",
                      help="expected outlier fraction in (0, 0.5], or 'auto' (Tukey's fence on the "
                           "training scores)")
-    fit.add_argument("--model", default="ae", help="registered model of the ensemble members")
-    fit.add_argument("--n-members", type=int, default=5, help="autoencoders in the ensemble")
+    fit.add_argument("--model", default=DEFAULTS["model"], choices=aelab.list_models(),
+                     help="registered model of the ensemble members")
+    fit.add_argument("--n-members", type=int, default=DEFAULTS["n_members"],
+                     help="autoencoders in the final ensemble")
+    fit.add_argument("--refits", type=int, default=DEFAULTS["refits"],
+                     help="refits on the rows below the outlier threshold (0: fit once)")
     fit.add_argument("--epochs", default="auto", help="maximum epochs per member, or 'auto'")
     fit.add_argument("--seed", type=int, default=0, help="seed for weights, shuffling, splits")
     fit.set_defaults(func=run_fit)
@@ -80,14 +88,13 @@ def read_table(args):
 
 
 def run_fit(args) -> int:
-    from aelab.sklearn import AutoencoderOutlierDetector
-
     X, _ = read_table(args)
     contamination = args.contamination if args.contamination == "auto" else _as_float(
         args.contamination, "--contamination")
     epochs = args.epochs if args.epochs == "auto" else _as_int(args.epochs, "--epochs")
-    det = AutoencoderOutlierDetector(model=args.model, n_members=args.n_members, epochs=epochs,
-                                     contamination=contamination, random_state=args.seed)
+    det = AutoencoderOutlierDetector(model=args.model, n_members=args.n_members, refits=args.refits,
+                                     epochs=epochs, contamination=contamination,
+                                     random_state=args.seed)
     t0 = time.perf_counter()
     det.fit(X)
     seconds = time.perf_counter() - t0
@@ -101,8 +108,6 @@ def run_fit(args) -> int:
 
 
 def run_score(args) -> int:
-    from aelab.sklearn import AutoencoderOutlierDetector
-
     det = AutoencoderOutlierDetector.load(args.detector_dir)
     X, ids = read_table(args)
     if args.top < 0:
