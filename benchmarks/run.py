@@ -2,6 +2,7 @@
 
     python benchmarks/run.py            # all
     python benchmarks/run.py mnist_ae   # one
+    python benchmarks/run.py adbench    # anomaly detection (pip install -e ".[bench]")
 """
 
 import subprocess
@@ -11,7 +12,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # In the order they should run; each writes benchmarks/results/<name>.md and .json.
 BENCHMARKS = ["mnist_ae", "vae_speed", "generative_figures", "iwae_mnist", "hinton_mnist",
-              "mnist_classification", "semisupervised", "filters"]
+              "mnist_classification", "semisupervised", "filters", "adbench"]
 
 
 def main() -> int:

@@ -33,3 +33,12 @@ def shared_data_dir() -> Path | None:
         if (cand / "mnist").is_dir():
             return cand
     return None
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny networks train fastest on one thread (and a busy machine cannot stall them)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

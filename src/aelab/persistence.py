@@ -73,27 +73,33 @@ def save_model(model, path, metadata: dict | None = None) -> Path:
     return path
 
 
-def read_config(path) -> dict:
-    """Read and check a saved model's ``config.json``."""
-    path = Path(path)
-    cfg_path = path / CONFIG_FILE
-    if not cfg_path.is_file():
-        raise ValueError(
-            f"{str(path)!r} is not a saved aelab model: {CONFIG_FILE} is missing. "
-            "Pass the directory written by model.save() or `aelab train --out`."
-        )
+def read_format_file(file: Path, fmt: str, version: int, what: str, hint: str) -> dict:
+    """Read a JSON document whose ``format`` is ``fmt`` and ``format_version`` at most ``version``.
+
+    ``what`` names the thing saved (for messages); ``hint`` says what to pass instead
+    when ``file`` is missing.
+    """
+    file = Path(file)
+    if not file.is_file():
+        raise ValueError(f"{str(file.parent)!r} is not a saved {what}: {file.name} is missing. {hint}")
     try:
-        cfg = json.loads(cfg_path.read_text())
+        doc = json.loads(file.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{cfg_path} is not valid JSON ({err}); the file is damaged.") from None
-    if not isinstance(cfg, dict) or cfg.get("format") != FORMAT:
-        raise ValueError(f"{cfg_path} is not an aelab model config (no 'format': {FORMAT!r}).")
-    if cfg.get("format_version", 0) > FORMAT_VERSION:
+        raise ValueError(f"{file} is not valid JSON ({err}); the file is damaged.") from None
+    if not isinstance(doc, dict) or doc.get("format") != fmt:
+        raise ValueError(f"{file} is not an {what} file (no 'format': {fmt!r}).")
+    if doc.get("format_version", 0) > version:
         raise ValueError(
-            f"{cfg_path} was written by a newer aelab (format {cfg['format_version']}); "
+            f"{file} was written by a newer aelab (format {doc['format_version']}); "
             "upgrade aelab to load it."
         )
-    return cfg
+    return doc
+
+
+def read_config(path) -> dict:
+    """Read and check a saved model's ``config.json``."""
+    return read_format_file(Path(path) / CONFIG_FILE, FORMAT, FORMAT_VERSION, "aelab model",
+                            "Pass the directory written by model.save() or `aelab train --out`.")
 
 
 def load_model(path, device: str | torch.device = "cpu", *, model_class: type | None = None):

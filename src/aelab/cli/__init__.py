@@ -11,9 +11,9 @@ import sys
 import torch
 
 from aelab import __version__
-from aelab.cli import demo, encode, evaluate, list_models, pretrain, sample, train
+from aelab.cli import demo, detect, encode, evaluate, list_models, pretrain, sample, train
 
-COMMANDS = [list_models, train, evaluate, encode, sample, pretrain, demo]
+COMMANDS = [list_models, train, evaluate, encode, sample, pretrain, detect, demo]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,387 @@
+"""aelab.sklearn: scikit-learn's estimator checks, the outlier conventions, tables with
+categorical columns, save/load, bad input, and a planted-outlier data set."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import aelab
+import aelab.sklearn
+from aelab.applications.detection import SCORERS, TARGET_STEPS, auto_settings, register_scorer
+from aelab.sklearn import (
+    EXPECTED_FAILED_CHECKS,
+    AutoencoderOutlierDetector,
+    AutoencoderTransformer,
+    TabularEncoder,
+)
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+TINY = {"latent_dim": 2, "hidden": (4,), "epochs": 2, "random_state": 0}
+
+
+def tiny_detector(**params):
+    return AutoencoderOutlierDetector(**{**TINY, "n_members": 2, **params})
+
+
+@parametrize_with_checks(
+    [AutoencoderTransformer(**TINY), tiny_detector()],
+    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS.get(type(est).__name__, {}),
+)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+# --------------------------------------------------------------------------- data
+def planted(n=300, d=8, n_out=6, seed=0):
+    """Rows near a 2-D linear subspace of R^d, and ``n_out`` rows far off it (the first)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2)) @ rng.normal(size=(2, d)) + 0.05 * rng.normal(size=(n, d))
+    y = np.zeros(n, dtype=int)
+    X[:n_out] += 4.0 * rng.normal(size=(n_out, d))
+    y[:n_out] = 1
+    return X, y
+
+
+def mixed_frame(n=240, seed=0):
+    rng = np.random.default_rng(seed)
+    size = rng.normal(10.0, 2.0, n)
+    color = rng.choice(["red", "green", "blue"], n)
+    return pd.DataFrame({
+        "size": size,
+        "weight": 3.0 * size + rng.normal(0, 0.5, n),
+        "color": color,
+        "shade": pd.Categorical(np.where(color == "red", "warm", "cool")),
+        "flag": rng.random(n) > 0.5,
+    })
+
+
+# --------------------------------------------------------------------------- conventions
+def test_outlier_sign_conventions():
+    X, y = planted()
+    det = tiny_detector(epochs=30, contamination=0.05).fit(X)
+    s, d, p = det.score_samples(X), det.decision_function(X), det.predict(X)
+    assert s.dtype == np.float64 and p.dtype.kind == "i"
+    assert set(np.unique(p)) == {-1, 1}
+    np.testing.assert_allclose(d, s - det.offset_)
+    np.testing.assert_array_equal(p == -1, d < 0)
+    # higher score_samples = more normal: planted outliers score lower than the rest
+    assert s[y == 1].mean() < s[y == 0].mean()
+    np.testing.assert_array_equal(det.fit_predict(X), p)
+
+
+@pytest.mark.parametrize("contamination", [0.05, 0.2])
+def test_contamination_sets_training_outlier_fraction(contamination):
+    X, _ = planted(n=200)
+    det = tiny_detector(contamination=contamination).fit(X)
+    flagged = np.mean(det.predict(X) == -1)
+    assert abs(flagged - contamination) <= 1 / len(X)
+
+
+def test_auto_contamination_is_tukeys_fence():
+    X, y = planted()
+    det = tiny_detector(epochs=30).fit(X)
+    scores = -det.score_samples(X)
+    q1, q3 = np.percentile(scores, [25, 75])
+    assert det.offset_ == pytest.approx(-(q3 + 1.5 * (q3 - q1)))
+    assert (det.predict(X)[y == 1] == -1).all()
+
+
+def test_explain_shares_sum_to_one_and_point_at_the_planted_feature():
+    X, _ = planted(n=300, seed=1)
+    det = tiny_detector(epochs=30).fit(X)
+    row = X[10:11].copy()
+    row[0, 5] += 25.0  # one feature far off
+    shares = det.explain(np.vstack([X[:20], row]))
+    assert shares.shape == (21, X.shape[1])
+    np.testing.assert_allclose(shares.sum(1), 1.0)
+    assert (shares >= 0).all()
+    assert shares[-1].argmax() == 5
+
+
+def test_planted_outliers_ranked_first_with_defaults():
+    """The defaults on a few hundred rows: the planted outliers get the highest scores."""
+    X, y = planted(n=300)
+    det = AutoencoderOutlierDetector(random_state=0).fit(X)
+    anomaly = -det.score_samples(X)
+    assert roc_auc_score(y, anomaly) == 1.0
+    assert set(np.argsort(-anomaly)[: y.sum()]) == set(np.flatnonzero(y))
+
+
+def test_member_normalisation_divides_by_median_training_score():
+    X, _ = planted(n=200)
+    det = tiny_detector(n_members=3, latent_dim=[1, 2, 3], refits=0, normalization="member").fit(X)
+    ens = det.ensemble_
+    assert [m.latent_dim for m in ens.members] == [1, 2, 3]
+    Z = torch.from_numpy(det.encoder_.transform(X))
+    for model, scale in zip(ens.members, ens.scales):
+        with torch.no_grad():  # squared error in the member's own scaled space
+            errors = (model.scaler(Z) - model.scaler(model.reconstruct(Z))).pow(2).sum(1).numpy()
+        np.testing.assert_allclose(scale, np.median(errors), rtol=1e-4)
+
+
+def test_feature_normalisation_gives_each_column_equal_mean_share():
+    X, _ = planted(n=200)
+    det = tiny_detector(n_members=1, refits=0, normalization="feature").fit(X)
+    contributions = det.ensemble_.feature_scores(det.encoder_.transform(X))
+    np.testing.assert_allclose(contributions.mean(0), 1 / X.shape[1], rtol=1e-4)
+    # a categorical column weighs as one column, however many categories it has
+    frame = mixed_frame().assign(city=np.random.default_rng(1).choice(list("abcdefghij"), 240))
+    det = tiny_detector(n_members=1, refits=0).fit(frame)
+    per_column = det.ensemble_.feature_scores(det.encoder_.transform(frame)) @ det._input_groups()
+    np.testing.assert_allclose(per_column.mean(0), 1 / frame.shape[1], rtol=1e-4)
+
+
+def test_refit_leaves_out_the_flagged_rows():
+    X, y = planted(n=300)
+    X[:6] += 50.0  # far enough to move the mean of all rows
+    trimmed = tiny_detector(n_members=1, refits=1, epochs=20, validation_split=0.0,
+                            early_stopping=None, contamination=6 / 300).fit(X)
+    plain = tiny_detector(n_members=1, refits=0, epochs=20, validation_split=0.0,
+                          early_stopping=None, contamination=6 / 300).fit(X)
+    # each member standardises the rows it was trained on: the refit saw only the inliers
+    np.testing.assert_allclose(trimmed.ensemble_.members[0].scaler.shift.numpy(), X[y == 0].mean(0),
+                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(plain.ensemble_.members[0].scaler.shift.numpy(), X.mean(0),
+                               rtol=1e-4, atol=1e-4)
+    assert (trimmed.predict(X)[:6] == -1).all()
+
+
+def test_refits_on_two_rows_keep_both():
+    X = planted(n=50)[0][:2]
+    det = tiny_detector(contamination=0.5, refits=2).fit(X)  # trimming would leave one row
+    assert np.isfinite(det.score_samples(X)).all()
+
+
+def test_same_random_state_same_scores_and_different_seed_differs():
+    X, _ = planted(n=150)
+    a = tiny_detector().fit(X).score_samples(X)
+    b = tiny_detector().fit(X).score_samples(X)
+    c = tiny_detector(random_state=1).fit(X).score_samples(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_auto_settings_scale_with_data():
+    for n in (200, 2000):  # about TARGET_STEPS gradient steps whatever the size
+        auto = auto_settings(n, 8)
+        steps = math.ceil(n / auto.batch_size) * auto.epochs
+        assert TARGET_STEPS <= steps < 1.5 * TARGET_STEPS
+    small, large = auto_settings(200, 8), auto_settings(200_000, 8)
+    assert small.batch_size < large.batch_size and large.epochs == 5  # at least 5 passes
+    assert 1 <= small.code_size < 8 < auto_settings(200, 100).code_size
+
+
+def test_registered_scorer_is_used():
+    @register_scorer("absolute")
+    def absolute(model, x):
+        return (model.scaler(x) - model.scaler(model.reconstruct(x))).abs().flatten(1)
+
+    try:
+        X, _ = planted(n=150)
+        det = tiny_detector(scorer="absolute").fit(X)
+        Z = torch.from_numpy(det.encoder_.transform(X))
+        expected = []
+        for m, scale in zip(det.ensemble_.members, det.ensemble_.scales):
+            with torch.no_grad():
+                expected.append(((m.scaler(Z) - m.scaler(m.reconstruct(Z))).abs().numpy() / scale).sum(1))
+        np.testing.assert_allclose(-det.score_samples(X), np.mean(expected, 0), rtol=1e-4)
+        squared = tiny_detector().fit(X)  # same seeds, so the same first fit: the scorer differs
+        assert not np.allclose(squared.score_samples(X), det.score_samples(X))
+    finally:
+        del SCORERS["absolute"]
+
+
+@pytest.mark.parametrize("name", aelab.list_models())
+def test_every_registered_model_in_both_estimators(name):
+    X, _ = planted(n=120)
+    det = tiny_detector(model=name, n_members=1, refits=1).fit(X)
+    assert det.ensemble_.members[0].name == name
+    assert np.isfinite(det.score_samples(X)).all()
+    tr = AutoencoderTransformer(model=name, **TINY).fit(X)
+    assert tr.transform(X).shape == (120, 2) and tr.model_.name == name
+
+
+# --------------------------------------------------------------------------- sklearn composition
+def test_pipeline_gridsearch_clone():
+    X, _ = planted(n=200)
+    pipe = make_pipeline(StandardScaler(), tiny_detector(contamination=0.1))
+    assert set(np.unique(pipe.fit(X).predict(X))) == {-1, 1}
+
+    grid = GridSearchCV(AutoencoderTransformer(**{**TINY, "epochs": 20}),
+                        {"latent_dim": [1, 4], "model_params": [None, {"tied": True}]}, cv=2)
+    grid.fit(X)
+    assert grid.best_params_["latent_dim"] == 4  # more code, less reconstruction error
+    est = AutoencoderTransformer(model="sparse", model_params={"penalty": "l1"}, latent_dim=3)
+    twin = clone(est)
+    assert twin.get_params() == est.get_params() and twin.model_params is not est.model_params
+    twin.set_params(model_params={"penalty": "kl"}, latent_dim=5)
+    assert twin.get_params()["model_params"] == {"penalty": "kl"} and est.latent_dim == 3
+
+
+def test_transformer_outputs_and_pandas_output():
+    X, _ = planted(n=200)
+    tr = AutoencoderTransformer(**{**TINY, "latent_dim": 3}).fit(X)
+    codes = tr.transform(X)
+    assert codes.shape == (200, 3) and codes.dtype == np.float64
+    np.testing.assert_allclose(tr.fit_transform(X), codes, rtol=1e-6)
+    assert tr.inverse_transform(codes).shape == X.shape
+    assert list(tr.get_feature_names_out()) == [f"autoencodertransformer{i}" for i in range(3)]
+    assert tr.score(X) < 0
+    frame = tr.set_output(transform="pandas").transform(X)
+    assert isinstance(frame, pd.DataFrame) and list(frame.columns) == list(tr.get_feature_names_out())
+
+
+def test_transformer_learns_better_than_untrained():
+    X, _ = planted(n=300)
+    short = AutoencoderTransformer(**{**TINY, "epochs": 1}).fit(X).score(X)
+    longer = AutoencoderTransformer(**{**TINY, "epochs": 60}).fit(X).score(X)
+    assert longer > short
+
+
+# --------------------------------------------------------------------------- tables
+def test_tabular_encoder_one_hot_scaling_and_constant_columns():
+    frame = mixed_frame()
+    frame["const"] = 7.0
+    enc = TabularEncoder("standard").fit(frame)
+    Z = enc.transform(frame)
+    names = enc.output_names
+    assert names[:2] == ["size", "weight"]
+    assert "color=blue" in names and "shade=warm" in names and "flag" in names
+    assert Z.shape == (len(frame), len(names))
+    np.testing.assert_allclose(Z[:, 0].mean(), 0, atol=1e-5)
+    np.testing.assert_allclose(Z[:, 0].std(), 1, atol=1e-4)
+    np.testing.assert_array_equal(Z[:, names.index("const")], 0.0)
+    blue = Z[:, names.index("color=blue")]
+    np.testing.assert_array_equal(blue, (frame["color"] == "blue").to_numpy())
+    # column order does not matter; the encoding travels as JSON
+    again = TabularEncoder.from_config(enc.to_config()).transform(frame[frame.columns[::-1]])
+    np.testing.assert_array_equal(again, Z)
+
+
+def test_robust_scaling_ignores_outliers():
+    x = np.r_[np.random.default_rng(0).normal(0, 1, 500), [1e6] * 10][:, None]
+    standard = TabularEncoder("standard").fit(x).columns[0]["scale"]
+    robust = TabularEncoder("robust").fit(x).columns[0]["scale"]
+    assert standard > 1e4 and 0.8 < robust < 1.2
+
+
+def test_pandas_round_trip_with_categorical_columns(tmp_path):
+    frame = mixed_frame()
+    det = tiny_detector(epochs=60, hidden=(16,), latent_dim=3, contamination=0.05).fit(frame)
+    assert list(det.feature_names_in_) == list(frame.columns)
+    shares = det.explain(frame)
+    assert shares.shape == (len(frame), 5)  # one share per input column, one-hot summed
+    np.testing.assert_allclose(shares.sum(1), 1.0)
+    # In training red is always warm and the rest cool: swapping the shade is anomalous.
+    odd = frame.iloc[:20].copy()
+    odd["shade"] = pd.Categorical(np.where(odd["color"] == "red", "cool", "warm"))
+    assert (det.score_samples(odd) < np.median(det.score_samples(frame))).all()
+    assert (det.explain(odd)[:, [2, 3]].sum(1) > 0.5).all()  # and color/shade explain it
+
+    det.save(tmp_path / "det")
+    same = aelab.sklearn.load(tmp_path / "det")
+    np.testing.assert_array_equal(same.score_samples(frame), det.score_samples(frame))
+    np.testing.assert_array_equal(same.predict(frame), det.predict(frame))
+
+    tr = AutoencoderTransformer(**{**TINY, "epochs": 30}).fit(frame)
+    back = tr.inverse_transform(tr.transform(frame))
+    assert isinstance(back, pd.DataFrame) and list(back.columns) == list(frame.columns)
+    assert set(back["color"]) <= {"red", "green", "blue"}
+    tr.save(tmp_path / "tr")
+    np.testing.assert_array_equal(AutoencoderTransformer.load(tmp_path / "tr").transform(frame),
+                                  tr.transform(frame))
+
+
+def test_save_load_identical_scores_numpy(tmp_path):
+    X, _ = planted(n=200)
+    det = tiny_detector(contamination=0.1).fit(X)
+    det.save(tmp_path / "d")
+    assert (tmp_path / "d" / "estimator.json").is_file()
+    assert (tmp_path / "d" / "members" / "member_1" / "model.safetensors").is_file()
+    same = AutoencoderOutlierDetector.load(tmp_path / "d")
+    np.testing.assert_array_equal(same.score_samples(X), det.score_samples(X))
+    np.testing.assert_array_equal(same.decision_function(X), det.decision_function(X))
+    np.testing.assert_array_equal(same.explain(X), det.explain(X))
+    assert same.get_params() == det.get_params()
+    with pytest.raises(ValueError, match="not a AutoencoderTransformer"):
+        AutoencoderTransformer.load(tmp_path / "d")
+    with pytest.raises(ValueError, match="estimator.json is missing"):
+        aelab.sklearn.load(tmp_path)
+
+
+# --------------------------------------------------------------------------- bad input
+def test_bad_tables_raise_clear_errors():
+    frame = mixed_frame()
+    det = tiny_detector().fit(frame)
+    nan_num = frame.copy()
+    nan_num.loc[3, "size"] = np.nan
+    with pytest.raises(ValueError, match="Column 'size' contains NaN"):
+        det.score_samples(nan_num)
+    nan_cat = frame.copy()
+    nan_cat.loc[3, "color"] = None
+    with pytest.raises(ValueError, match="Column 'color' contains missing values"):
+        det.score_samples(nan_cat)
+    with pytest.raises(ValueError, match=r"missing \['weight'\]"):
+        det.score_samples(frame.drop(columns="weight"))
+    with pytest.raises(ValueError, match=r"unexpected \['extra'\]"):
+        det.score_samples(frame.assign(extra=1.0))
+    unseen = frame.copy()
+    unseen.loc[0, "color"] = "purple"
+    with pytest.raises(ValueError, match=r"Column 'color' has categories not seen in fit: \['purple'\]"):
+        det.score_samples(unseen)
+    with pytest.raises(TypeError, match="pass a DataFrame with the columns"):
+        det.score_samples(frame.select_dtypes("number").to_numpy())
+    lenient = tiny_detector(handle_unknown="ignore").fit(frame)
+    assert np.isfinite(lenient.score_samples(unseen)).all()
+    with pytest.raises(ValueError, match="contains missing values"):
+        tiny_detector().fit(nan_cat)
+
+
+@pytest.mark.parametrize("params, error, match", [
+    ({"model": "vea"}, ValueError, "'model' parameter .* Got 'vea'"),
+    ({"model_params": {"latent_dim": 3}}, ValueError, "must not set \\['latent_dim'\\]"),
+    ({"model_params": {"rho": 0.1}}, TypeError, "unknown option 'rho'"),
+    ({"model_params": "tied"}, TypeError, "must be a dict"),
+    ({"contamination": 0.7}, ValueError, "'contamination' parameter .* \\(0.0, 0.5\\]"),
+    ({"contamination": "most"}, ValueError, "'auto' or a float"),
+    ({"scaling": "zscore"}, ValueError, "'scaling' parameter"),
+    ({"n_members": 0}, ValueError, "'n_members' parameter"),
+    ({"latent_dim": "small"}, TypeError, "'latent_dim' parameter .* or 'auto'"),
+    ({"early_stopping": 5, "validation_split": 0.0}, ValueError, "needs validation data"),
+    ({"scorer": "elbo2"}, ValueError, "'scorer' parameter"),
+])
+def test_bad_parameters_raise_in_fit(params, error, match):
+    X, _ = planted(n=50)
+    det = tiny_detector(**params)  # __init__ stores, fit validates
+    with pytest.raises(error, match=match):
+        det.fit(X)
+
+
+def test_bad_arrays_raise():
+    X, _ = planted(n=60)
+    det = tiny_detector().fit(X)
+    with pytest.raises(ValueError, match="X has 3 features, but AutoencoderOutlierDetector is expecting 8"):
+        det.predict(X[:, :3])
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        det.score_samples(bad)
+    with pytest.raises(ValueError, match="NaN"):
+        tiny_detector().fit(bad)
+
+
+def test_torch_threads_untouched():
+    before = torch.get_num_threads()
+    tiny_detector().fit(planted(n=60)[0])
+    assert torch.get_num_threads() == before
