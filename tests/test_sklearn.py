@@ -202,6 +202,25 @@ def test_registered_scorer_is_used():
         del SCORERS["absolute"]
 
 
+def test_elbo_scorer_is_the_vae_loss_per_feature():
+    X, y = planted(n=300)
+    x = torch.from_numpy(X.astype(np.float32))
+    vae = aelab.create("vae", input_shape=8, latent_dim=2, hidden=(16,), seed=0)
+    aelab.train(vae, x, epochs=40, device="cpu")
+    with torch.no_grad():
+        parts = SCORERS["elbo"](vae, x)
+        again = SCORERS["elbo"](vae, x)
+        torch.manual_seed(0)
+        loss = sum(vae.loss_terms(x.repeat(200, 1)).values())  # -ELBO, mean over rows and draws
+    assert parts.shape == (300, 8) and torch.equal(parts, again)  # seeded: same rows, same scores
+    assert float(parts.sum(1).mean()) == pytest.approx(float(loss), rel=0.02)
+    assert roc_auc_score(y, parts.sum(1).numpy()) > 0.95
+    det = tiny_detector(model="vae", scorer="elbo", epochs=20).fit(X)
+    assert roc_auc_score(y, -det.score_samples(X)) > 0.95
+    with pytest.raises(ValueError, match="scorer='reconstruction'"):
+        tiny_detector(model="ae", scorer="elbo").fit(X)
+
+
 @pytest.mark.parametrize("name", aelab.list_models())
 def test_every_registered_model_in_both_estimators(name):
     X, _ = planted(n=120)

@@ -10,14 +10,13 @@
 
 __version__ = "0.1.0"
 
-import torch
-
 from aelab import data
 from aelab.applications.probes import ProbeResult, knn_probe, linear_probe
 from aelab.evaluation import log_likelihood
 from aelab.models import MODELS, Autoencoder, Phase, get_model_class, list_models
 from aelab.models.classifier import Classifier
 from aelab.persistence import load_model as load
+from aelab.seeding import seeded
 from aelab.training import NonFiniteLossError, TrainResult, train
 from aelab.training.stacking import StackResult, greedy_pretrain
 from aelab.validation import check_unknown_options
@@ -48,10 +47,7 @@ def create(name: str, seed: int | None = None, **config) -> Autoencoder:
             f"Model {name!r} needs input_shape: the number of features (e.g. input_shape=64) "
             "or the shape of one example (e.g. input_shape=(1, 28, 28))."
         )
-    if seed is None:
-        return cls(**config)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded(seed):
         return cls(**config)
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from sklearn.decomposition import PCA
 
+from aelab.seeding import seeded
 from aelab.validation import check_number
 
 
@@ -97,8 +98,7 @@ def log_likelihood(model, x, k: int = 5000, *, y=None, seed: int = 0,
     was_training = model.training
     model.eval()
     out = []
-    with torch.random.fork_rng(devices=[dev.index or 0] if dev.type == "cuda" else []), torch.no_grad():
-        torch.manual_seed(seed)
+    with seeded(seed, dev), torch.no_grad():
         try:
             for i in range(0, x.shape[0], per_chunk):
                 xb = model.scaler(x[i : i + per_chunk].to(dev))

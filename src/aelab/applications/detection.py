@@ -21,6 +21,7 @@ from torch import Tensor
 
 from aelab import create, train
 from aelab.persistence import load_model
+from aelab.seeding import seeded
 from aelab.validation import check_choice
 
 # A scorer maps a model and a raw batch (n, *input_shape) to each feature's contribution
@@ -46,6 +47,23 @@ def reconstruction_scores(model, x: Tensor) -> Tensor:
     """Squared error per feature in the model's scaled input space, ``(n, n_features)``."""
     x_hat = model.reconstruct(x)  # data space, deterministic (no corruption)
     return (model.scaler(x) - model.scaler(x_hat)).pow(2).flatten(1)
+
+
+@register_scorer("elbo")
+def elbo_scores(model, x: Tensor, k: int = 10) -> Tensor:
+    """The negative ELBO of a likelihood model (``vae``), per feature, ``(n, n_features)``.
+
+    Each feature carries its expected -log p(x_j | z) (over k seeded draws of z ~ q(z|x),
+    so the same rows always get the same scores), plus an equal share of KL(q || p).
+    Scoring rows by the model's likelihood rather than by squared error follows An & Cho,
+    *Variational autoencoder based anomaly detection using reconstruction probability* (2015).
+    """
+    if not model.has_likelihood:
+        raise ValueError(f"scorer='elbo' needs a model with a likelihood (vae); {model.name!r} has "
+                         "none. Use scorer='reconstruction'.")
+    with seeded(0, x.device):
+        nll, kl = model.elbo_terms(model.scaler(x), k)
+    return nll + kl[:, None] / nll.shape[1]
 
 
 def feature_scores(model, X, scorer: str = "reconstruction", batch_size: int = 4096) -> np.ndarray:

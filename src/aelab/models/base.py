@@ -24,6 +24,7 @@ from torch import Tensor, nn
 from aelab.losses import LIKELIHOODS
 from aelab.nn.backbones import BACKBONES, Backbone
 from aelab.nn.layers import Scaler
+from aelab.seeding import seeded
 from aelab.validation import as_float_array, check_choice, check_number, check_shape, check_widths
 
 
@@ -312,11 +313,7 @@ class Autoencoder(nn.Module):
         dev = self.device
         was_training = self.training
         self.eval()
-        # A seed draws from a forked RNG: same seed, same samples; the caller's RNG is untouched.
-        with torch.random.fork_rng(devices=[dev.index or 0] if dev.type == "cuda" else [],
-                                   enabled=seed is not None), torch.no_grad():
-            if seed is not None:
-                torch.manual_seed(seed)
+        with seeded(seed, dev), torch.no_grad():  # same seed, same samples
             try:
                 lab = None if labels is None else labels.to(dev)
                 out = self.decoder_output(self.sample_prior(n, lab), lab, sample=True)

@@ -17,6 +17,7 @@ from torch import Tensor, nn
 
 from aelab.models.base import Autoencoder, Phase
 from aelab.models.registry import get_model_class
+from aelab.seeding import seeded
 from aelab.validation import check_number
 
 
@@ -98,9 +99,7 @@ class Classifier(nn.Module):
                 f"from_autoencoder needs an aelab autoencoder (see aelab.list_models()); got "
                 f"{type(model).__name__}."
             )
-        with torch.random.fork_rng(devices=[]):
-            if seed is not None:
-                torch.manual_seed(seed)
+        with seeded(seed):
             clf = cls({"model": model.name, "config": model.get_config()}, n_classes, dropout)
         if pretrained:
             clf.encoder.load_state_dict(copy.deepcopy(model.encoder.state_dict()))

@@ -112,12 +112,12 @@ class VAE(Autoencoder):
             zs.append(qs[-1].sample())
         return zs, qs
 
-    def _data_nll(self, z1: Tensor, x: Tensor, y: Tensor | None, k: int) -> Tensor:
-        """-log p(x | z_1) for k draws z_1 per example (sample-major rows), shape (k·batch,)."""
+    def _feature_nll(self, z1: Tensor, x: Tensor, y: Tensor | None, k: int) -> Tensor:
+        """-log p(x_j | z_1) per feature for k draws z_1 per example: (k·batch, n_features)."""
         if k > 1:
             x = x.repeat(k, *([1] * (x.dim() - 1)))
             y = None if y is None else y.repeat(k)
-        return self.lik.nll(self.decoder(self.condition(z1, y)), x)
+        return self.lik.feature_nll(self.decoder(self.condition(z1, y)), x)
 
     def _prior_terms(self, zs: list[Tensor]) -> Tensor:
         """Σ_i log p(z_i | z_{i+1}) over the intermediate layers, shape (rows,)."""
@@ -130,7 +130,7 @@ class VAE(Autoencoder):
         """log p(x, z) - log q(z|x) for k draws per example of a scaled batch: (k, batch)."""
         n = x.shape[0]
         zs, qs = self._chain(x, k)
-        log_px = -self._data_nll(zs[0], x, y, k)
+        log_px = -self._feature_nll(zs[0], x, y, k).sum(1)
         log_pz = gaussian_log_prob(zs[-1]) + self._prior_terms(zs)
         log_qz = sum(q.log_prob(z) for q, z in zip(qs, zs))
         return (log_px + log_pz - log_qz).reshape(k, n)
@@ -139,12 +139,22 @@ class VAE(Autoencoder):
         x = self.scaler(x)
         if self.objective == "iwae":
             return {"iwae": -log_mean_exp(self.log_weights(x, self.k, y)).mean()}
-        zs, qs = self._chain(x, self.k)
-        recon = self._data_nll(zs[0], x, y, self.k)
-        # Top layer in closed form; the layers below by their one-draw Monte Carlo estimate.
-        kl = qs[-1].kl() + sum(q.log_prob(z) for q, z in zip(qs[:-1], zs[:-1])) - self._prior_terms(zs)
+        nll, kl = self.elbo_terms(x, self.k, y)
         beta = self._beta_now if self.training else self.beta
-        return {"recon": recon.mean(), "kl": beta * kl.mean()}
+        return {"recon": nll.sum(1).mean(), "kl": beta * kl.mean()}
+
+    def elbo_terms(self, x: Tensor, k: int = 1, y: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """The negative ELBO of a scaled batch in parts, each averaged over k draws of z.
+
+        Returns E_q[-log p(x_j | z)] per feature, shape (batch, n_features), and the KL
+        term, shape (batch,): closed form for the top layer, the one-draw Monte Carlo
+        estimate log q(z_i | ·) - log p(z_i | z_{i+1}) for the layers below.
+        """
+        n = x.shape[0]
+        zs, qs = self._chain(x, k)
+        nll = self._feature_nll(zs[0], x, y, k)
+        kl = qs[-1].kl() + sum(q.log_prob(z) for q, z in zip(qs[:-1], zs[:-1])) - self._prior_terms(zs)
+        return nll.reshape(k, n, -1).mean(0), kl.reshape(k, n).mean(0)
 
     # ------------------------------------------------------------------ maps
     def _encode(self, x: Tensor) -> Tensor:

@@ -20,6 +20,7 @@ from torch import nn
 
 from aelab.models import Autoencoder, get_model_class
 from aelab.nn.layers import TiedLinear
+from aelab.seeding import seeded
 from aelab.training.trainer import TrainResult, train
 from aelab.validation import as_float_array, check_choice, check_unknown_options, check_widths
 
@@ -129,9 +130,7 @@ class StackResult:
             "preprocess": first.preprocess,
         }
         cls = get_model_class("ae")
-        with torch.random.fork_rng(devices=[]):
-            if seed is not None:
-                torch.manual_seed(seed)
+        with seeded(seed):
             deep = cls(**config)
         deep.scaler.load_config(first.scaler.to_config())  # fitted: fine-tuning keeps it
 
@@ -232,8 +231,7 @@ def greedy_pretrain(
         options = dict(per_layer[i])
         if i > 0:  # the codes below are reconstructed as they are
             options["preprocess"] = "none"
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed + i)
+        with seeded(seed + i):
             model = cls(
                 input_shape=h.shape[1:] if i == 0 else int(np.prod(h.shape[1:])),
                 latent_dim=width,

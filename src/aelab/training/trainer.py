@@ -17,6 +17,7 @@ from functools import partial
 import torch
 from torch import Tensor
 
+from aelab.seeding import seeded
 from aelab.training.checkpoint import (
     CHECKPOINT_FILE,
     optimizer_from_flat,
@@ -242,9 +243,7 @@ def train(
     source = batch_source(train_data, batch_size, dev, seed, model)
     val_source = None if val_data is None else batch_source(val_data, 4 * batch_size, dev, None, model)
 
-    devices = [dev.index or 0] if dev.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
+    with seeded(seed, dev):
         return _Fit(model, source, val_source, epochs, lr, weight_decay, make_optimizer,
                     schedule, early_stopping, grad_clip, checkpoint_dir, checkpoint_every,
                     resume, progress, callback, dev, batch_transform).run()
