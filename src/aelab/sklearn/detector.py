@@ -44,6 +44,12 @@ class AutoencoderOutlierDetector(OutlierMixin, AutoencoderEstimatorMixin):
        detector is fitted again on the rest (least-trimmed-squares C-steps): outliers
        in the training data stop shaping the autoencoders and the standardisation.
 
+    Why these defaults: on the selection protocol (22 ADBench data sets, 5 seeds, fit
+    and scored inside the training part) mean ROC-AUC is 0.835 for the defaults, 0.805
+    without refits, 0.811 with ReLU members, 0.830 with member-level normalisation and
+    0.828 with one member (IsolationForest: 0.828, PyOD AutoEncoder: 0.782). Code size,
+    width and the number of steps were chosen in earlier sweeps of the same protocol.
+
     Parameters
     ----------
     model : str, default="ae"

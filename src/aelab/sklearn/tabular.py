@@ -83,34 +83,31 @@ class TabularEncoder:
         self.handle_unknown = check_choice(handle_unknown, UNKNOWN_POLICIES, "handle_unknown",
                                            "TabularEncoder")
         self.columns: list[dict] = []
-        self.from_frame = False
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X, feature_names=None) -> TabularEncoder:
-        """Learn each column's kind, scale or categories from ``X`` (array or DataFrame)."""
+        """Learn each column's kind, scale or categories from ``X`` (array or DataFrame).
+
+        ``feature_names`` names the columns of an array (default ``x0, x1, ...``).
+        """
         if is_frame(X):
-            self.from_frame = True
             self.columns = [self._fit_column(str(name), X[name]) for name in X.columns]
-        else:
-            X = np.asarray(X, dtype=np.float64)
-            names = feature_names if feature_names is not None else [f"x{j}" for j in range(X.shape[1])]
-            self.from_frame = feature_names is not None
-            self.columns = []
-            for j, name in enumerate(names):
-                _check_finite(X[:, j], str(name))
-                center, scale = _center_scale(X[:, j], self.scaling)
-                self.columns.append({"name": str(name), "kind": "numeric", "center": center,
-                                     "scale": scale})
+            return self
+        X = np.asarray(X, dtype=np.float64)
+        names = feature_names if feature_names is not None else [f"x{j}" for j in range(X.shape[1])]
+        self.columns = [self._fit_numeric(str(name), X[:, j]) for j, name in enumerate(names)]
         return self
 
     def _fit_column(self, name: str, series) -> dict:
         if series.dtype.kind in "biuf":
-            x = series.to_numpy(dtype=np.float64)
-            _check_finite(x, name)
-            center, scale = _center_scale(x, self.scaling)
-            return {"name": name, "kind": "numeric", "center": center, "scale": scale}
+            return self._fit_numeric(name, series.to_numpy(dtype=np.float64))
         values = _category_strings(series, name)
         return {"name": name, "kind": "categorical", "categories": sorted(set(values.tolist()))}
+
+    def _fit_numeric(self, name: str, x: np.ndarray) -> dict:
+        _check_finite(x, name)
+        center, scale = _center_scale(x, self.scaling)
+        return {"name": name, "kind": "numeric", "center": center, "scale": scale}
 
     # ------------------------------------------------------------------ fitted facts
     @property
@@ -168,8 +165,7 @@ class TabularEncoder:
                 f"The columns of X do not match those seen in fit: missing {missing}, "
                 f"unexpected {extra}. Pass a DataFrame with the columns {self.input_names}."
             )
-        renamed = frame.set_axis(names, axis=1)
-        return renamed
+        return frame.set_axis(names, axis=1)  # columns found by name, in any order
 
     def _encode_column(self, c: dict, series) -> np.ndarray:
         if c["kind"] == "numeric":
@@ -222,13 +218,12 @@ class TabularEncoder:
     def to_config(self) -> dict:
         """The fitted encoding as JSON-ready data."""
         return {"scaling": self.scaling, "handle_unknown": self.handle_unknown,
-                "from_frame": self.from_frame, "columns": self.columns}
+                "columns": self.columns}
 
     @classmethod
     def from_config(cls, cfg: dict) -> TabularEncoder:
         """Rebuild a fitted encoder from :meth:`to_config`'s output."""
         enc = cls(cfg["scaling"], cfg["handle_unknown"])
-        enc.from_frame = bool(cfg["from_frame"])
         enc.columns = [dict(c) for c in cfg["columns"]]
         for c in enc.columns:
             if c["kind"] not in ("numeric", "categorical"):
