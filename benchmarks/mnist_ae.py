@@ -62,7 +62,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=5, help="interleaved throughput rounds")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads for both loops")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     ds = aelab.data.load("mnist", data_dir=data_dir())
     X = torch.from_numpy(ds.X_train)
     n_weights = sum(a * b for a, b in zip(WIDTHS[:-1], WIDTHS[1:])) * 2
@@ -92,7 +94,8 @@ def main() -> None:
     pca_err = sq_error(ds.X_test, pca_reconstruction(ds.X_train, ds.X_test, 30))
 
     payload = {
-        "command": f"python benchmarks/mnist_ae.py --epochs {args.epochs} --rounds {args.rounds}",
+        "command": f"python benchmarks/mnist_ae.py --epochs {args.epochs} --rounds {args.rounds} "
+                   f"--threads {args.threads}",
         "setup": {"architecture": "784-1000-500-250-30 ReLU, linear code, mirrored decoder, "
                                   "squared error", "optimizer": "Adam", "lr": LR, "batch": BATCH,
                   "epochs": args.epochs, "seed": 0, "data": "MNIST 60k train / 10k test, [0,1]"},
