@@ -66,6 +66,10 @@ def test_save_load_identical(trained_ae, digits, tmp_path):
     loaded = aelab.Classifier.load(tmp_path / "clf")
     assert loaded.get_config() == clf.get_config()
     np.testing.assert_array_equal(loaded.predict_proba(digits.X_test), clf.predict_proba(digits.X_test))
+    generic = aelab.load(tmp_path / "clf")  # the generic loader knows the saved kind too
+    assert isinstance(generic, aelab.Classifier)
+    np.testing.assert_array_equal(generic.predict_proba(digits.X_test), clf.predict_proba(digits.X_test))
+    assert "classifier" not in aelab.list_models()  # not an autoencoder: create() does not offer it
     trained_ae.save(tmp_path / "ae")
     with pytest.raises(ValueError, match="holds a 'ae' model"):
         aelab.Classifier.load(tmp_path / "ae")

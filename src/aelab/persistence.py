@@ -18,7 +18,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load, save
 
-from aelab.models.registry import get_model_class
+from aelab.models.registry import get_saved_class
 
 FORMAT = "aelab-model"
 FORMAT_VERSION = 1
@@ -105,13 +105,13 @@ def read_config(path) -> dict:
 def load_model(path, device: str | torch.device = "cpu", *, model_class: type | None = None):
     """Rebuild a model saved by :func:`save_model`, with no pickle involved.
 
-    ``model_class`` loads a model kept outside the autoencoder registry (e.g.
-    :class:`aelab.Classifier`); the saved name must be its ``name``.
+    ``model_class``, when given, must be the saved model's class (its ``name`` is
+    checked against the saved one); by default the class is looked up by that name.
     """
     path = Path(path)
     cfg = read_config(path)
     if model_class is None:
-        cls = get_model_class(cfg["model"])
+        cls = get_saved_class(cfg["model"])
     elif cfg["model"] != model_class.name:
         raise ValueError(
             f"{str(path)!r} holds a {cfg['model']!r} model, not a {model_class.name!r}; load it "

@@ -3,7 +3,7 @@
 The supervised fine-tuning stage of Hinton & Salakhutdinov (2006), Bengio et al.
 (2007) and Vincent et al., *Stacked Denoising Autoencoders*, JMLR 11 (2010) §3.5:
 p(y | x) = softmax(W·f(x) + b), trained with cross-entropy. Not an autoencoder, so
-not in the ``MODELS`` registry; :meth:`Classifier.load` reads it back.
+not in the ``MODELS`` registry; ``aelab.load`` (or :meth:`Classifier.load`) reads it back.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from aelab.models.base import Autoencoder, Phase
-from aelab.models.registry import get_model_class
+from aelab.models.registry import get_model_class, register_saved_kind
 from aelab.seeding import seeded
 from aelab.validation import check_number
 
 
+@register_saved_kind("classifier")
 class Classifier(nn.Module):
     """Encoder f (any registered autoencoder's) followed by a linear softmax layer.
 
@@ -47,8 +48,6 @@ class Classifier(nn.Module):
     >>> clf.predict_proba(ds.X_test).shape
     (360, 10)
     """
-
-    name = "classifier"
 
     def __init__(self, encoder: dict, n_classes: int, dropout: float = 0.0):
         super().__init__()

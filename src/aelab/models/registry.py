@@ -5,6 +5,9 @@ from __future__ import annotations
 import difflib
 
 MODELS: dict[str, type] = {}
+# Saved kinds that are not autoencoders (e.g. the fine-tuned classifier): ``aelab.load``
+# reads them back, but ``create``/``list_models`` offer only the autoencoders.
+SAVED_KINDS: dict[str, type] = {}
 
 
 def register(name: str):
@@ -18,6 +21,24 @@ def register(name: str):
         return cls
 
     return deco
+
+
+def register_saved_kind(name: str):
+    """Class decorator: let ``aelab.load`` rebuild a saved non-autoencoder module ``name``."""
+
+    def deco(cls):
+        cls.name = name
+        SAVED_KINDS[name] = cls
+        return cls
+
+    return deco
+
+
+def get_saved_class(name: str) -> type:
+    """The class that rebuilds a saved model called ``name`` (autoencoder or other kind)."""
+    if isinstance(name, str) and name in SAVED_KINDS:
+        return SAVED_KINDS[name]
+    return get_model_class(name)
 
 
 def get_model_class(name: str) -> type:
