@@ -146,6 +146,32 @@ def test_two_stochastic_layers(binary_data):
     assert np.isfinite(ll).all() and -ll.mean() < 12 * math.log(2)  # beats coin flips
 
 
+def test_two_layer_log_weights_match_torch_distributions(binary_data):
+    """log p(x|z1) + log p(z1|z2) + log p(z2) - log q(z1|x) - log q(z2|z1), written out with
+    torch.distributions on the same noise, equals the model's log weights."""
+    model = _vae(intermediate_dims=(6,), latent_hidden=(8,)).eval()
+    x = model.scaler(torch.from_numpy(binary_data[:7]))
+    Normal, Bernoulli = torch.distributions.Normal, torch.distributions.Bernoulli
+
+    def gauss(params):
+        mu, logvar = params.chunk(2, dim=1)
+        return Normal(mu, (0.5 * logvar).exp())
+
+    with torch.no_grad():
+        torch.manual_seed(5)
+        ours = model.log_weights(x, k=3)
+        torch.manual_seed(5)  # the same draws, in the model's order: z1 then z2
+        q1 = gauss(model.encoder(x.repeat(3, 1)))
+        z1 = q1.mean + q1.stddev * torch.randn_like(q1.mean)
+        q2 = gauss(model.up[0](z1))
+        z2 = q2.mean + q2.stddev * torch.randn_like(q2.mean)
+        ref = (Bernoulli(logits=model.decoder(z1)).log_prob(x.repeat(3, 1)).sum(1)
+               + gauss(model.down[0](z2)).log_prob(z1).sum(1)
+               + Normal(0.0, 1.0).log_prob(z2).sum(1)
+               - q1.log_prob(z1).sum(1) - q2.log_prob(z2).sum(1))
+    torch.testing.assert_close(ours, ref.reshape(3, 7), rtol=1e-5, atol=1e-4)
+
+
 def test_kl_warmup_ramps_beta(binary_data):
     model = _vae(warmup_epochs=4, beta=2.0)
     seen = []
