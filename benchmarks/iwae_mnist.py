@@ -73,7 +73,8 @@ def train(name: str, epochs: int, ds) -> None:
                          device="cpu", progress=True)
     model.save(RUNS / name)
     record = {"epochs": epochs, "train_s": time.perf_counter() - t0,
-              "final_train_loss": result.history["train/loss"][-1]}
+              "final_train_loss": result.history["train/loss"][-1],
+              "train_threads": torch.get_num_threads()}
     (RUNS / name / "training.json").write_text(json.dumps(record))
 
 
@@ -90,7 +91,7 @@ def evaluate(name: str, eval_k: int, X_test_bin) -> dict:
             "objective": objective, "architecture": arch, "eval_s": eval_s, "eval_k": eval_k,
             "test_nll": float(-ll.mean()), "test_neg_elbo_k1": float(-elbo.mean()),
             "published_nll": published, "active_units": active_units(model, X_test_bin),
-            "threads": torch.get_num_threads()}
+            "eval_threads": torch.get_num_threads()}
 
 
 def table(rows: dict) -> str:
@@ -164,8 +165,10 @@ def main() -> None:
         row = evaluate(name, args.eval_k, X_test_bin)
         epochs = row["epochs"]
         row["command"] = (f"python benchmarks/iwae_mnist.py --models {name} --epochs {epochs} "
-                          f"--eval-k {args.eval_k} --threads {args.threads}")
+                          f"--eval-k {args.eval_k} --threads {row.get('train_threads', args.threads)}")
         row["machine"] = machine()
+        # Re-read: another invocation may have added its row while this one trained.
+        payload = json.loads(path.read_text()) if path.exists() else {"rows": {}}
         payload["rows"][name] = row
         write_table(payload)
 
