@@ -153,7 +153,11 @@ class VAE(Autoencoder):
         n = x.shape[0]
         zs, qs = self._chain(x, k)
         nll = self._feature_nll(zs[0], x, y, k)
-        kl = qs[-1].kl() + sum(q.log_prob(z) for q, z in zip(qs[:-1], zs[:-1])) - self._prior_terms(zs)
+        kl = qs[-1].kl()
+        if len(qs) > 1:
+            kl = kl + sum(q.log_prob(z) for q, z in zip(qs[:-1], zs[:-1])) - self._prior_terms(zs)
+        if k == 1:  # nothing to average: skip a copy of the (batch, n_features) tensor
+            return nll, kl
         return nll.reshape(k, n, -1).mean(0), kl.reshape(k, n).mean(0)
 
     # ------------------------------------------------------------------ maps
