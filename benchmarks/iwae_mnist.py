@@ -159,12 +159,10 @@ def main() -> None:
         write_table(payload)
         return
     for name in args.models:
-        epochs = args.epochs or MODELS[name][4]
         if not args.evaluate_saved:
-            train(name, epochs, ds)
+            train(name, args.epochs or MODELS[name][4], ds)
         row = evaluate(name, args.eval_k, X_test_bin)
-        epochs = row["epochs"]
-        row["command"] = (f"python benchmarks/iwae_mnist.py --models {name} --epochs {epochs} "
+        row["command"] = (f"python benchmarks/iwae_mnist.py --models {name} --epochs {row['epochs']} "
                           f"--eval-k {args.eval_k} --threads {row.get('train_threads', args.threads)}")
         row["machine"] = machine()
         # Re-read: another invocation may have added its row while this one trained.
