@@ -59,13 +59,15 @@ def write(name: str, markdown: str, payload: dict) -> None:
     (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2))
 
 
-def parse_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
-    """Add the options every benchmark has (``--threads``, ``--quick``), parse, and set up
-    logging and torch's thread count."""
+def parse_args(parser: argparse.ArgumentParser, *, threads: int = 1,
+               quick: bool = True) -> argparse.Namespace:
+    """Add the options the benchmarks share (``--threads``, default ``threads``; ``--quick``
+    where the script has a quick mode), parse, and set up logging and torch's thread count."""
     import logging
 
-    parser.add_argument("--threads", type=int, default=1, help="torch threads")
-    parser.add_argument("--quick", action="store_true", help="tiny run that only checks the script")
+    parser.add_argument("--threads", type=int, default=threads, help="torch threads")
+    if quick:
+        parser.add_argument("--quick", action="store_true", help="tiny run that only checks the script")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("aelab").setLevel(logging.WARNING)

@@ -22,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 import aelab
 from aelab.applications.generation import interpolate, traverse
 from aelab.report.figures import image_grid, plot_codes_2d
-from common import RESULTS, data_dir, machine, write
+from common import RESULTS, data_dir, machine, parse_args, write
 
 FIGURES = RESULTS / "figures"
 MLP = dict(input_shape=784, hidden=(512, 256), likelihood="bernoulli")
@@ -39,9 +39,7 @@ def fit(name: str, epochs: int, ds, labels: bool = False, **config):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    args = parse_args(parser, quick=False)
     ds = aelab.data.load("mnist", data_dir=data_dir())
     shape, x_test = (28, 28), ds.X_test
     pairs_a, pairs_b = x_test[:8], x_test[8:16]

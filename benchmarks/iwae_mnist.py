@@ -29,7 +29,7 @@ import torch
 import aelab
 from aelab.distributions import DiagonalGaussian
 from aelab.seeding import seeded
-from common import RESULTS, data_dir, machine, write
+from common import RESULTS, data_dir, machine, parse_args, write
 
 ONE = dict(hidden=(200, 200), latent_dim=50)
 TWO = dict(hidden=(200, 200), latent_dim=50, intermediate_dims=(100,), latent_hidden=(100, 100))
@@ -139,15 +139,13 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
     parser.add_argument("--epochs", type=int, default=None, help="default: each model's own budget")
     parser.add_argument("--eval-k", type=int, default=5000)
-    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--render", action="store_true",
                         help="train nothing: fill in active units from the saved models and rewrite "
                              "the table")
     parser.add_argument("--evaluate-saved", action="store_true",
                         help="train nothing: evaluate the saved --models (runs/iwae_mnist/NAME, "
                              "written by an earlier run) and add their rows")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    args = parse_args(parser, quick=False)
     ds = aelab.data.load("mnist", data_dir=data_dir())
     X_test_bin = aelab.data.binarize(ds.X_test, seed=0)
     path = RESULTS / "iwae_mnist.json"

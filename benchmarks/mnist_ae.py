@@ -17,7 +17,7 @@ from torch import nn
 
 import aelab
 from aelab.evaluation import pca_reconstruction
-from common import data_dir, machine, matmul_flops, write
+from common import data_dir, machine, matmul_flops, parse_args, write
 
 WIDTHS = (784, 1000, 500, 250, 30)
 BATCH = 256
@@ -62,9 +62,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=5, help="interleaved throughput rounds")
-    parser.add_argument("--threads", type=int, default=2, help="torch threads for both loops")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    args = parse_args(parser, threads=2, quick=False)
     ds = aelab.data.load("mnist", data_dir=data_dir())
     X = torch.from_numpy(ds.X_train)
     n_weights = sum(a * b for a, b in zip(WIDTHS[:-1], WIDTHS[1:])) * 2

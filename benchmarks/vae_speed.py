@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import aelab
-from common import data_dir, machine, matmul_flops, write
+from common import data_dir, machine, matmul_flops, parse_args, write
 
 HERE = Path(__file__).resolve().parent
 ENV = HERE.parent / ".bench-envs" / "pythae"
@@ -77,9 +77,7 @@ def plain_epoch(model, opt, X, gen) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    args = parse_args(parser, threads=2, quick=False)
     python = pythae_python()
     ds = aelab.data.load("mnist", data_dir=data_dir())
     X = torch.from_numpy(ds.X_train)
