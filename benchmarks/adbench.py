@@ -109,6 +109,8 @@ DETECTORS: dict[str, Callable] = {
     "aelab-relu": aelab_variant(activation="relu"),
     "aelab-member-norm": aelab_variant(normalization="member"),
     "aelab-auto-trim": aelab_variant(contamination="auto"),  # trims at Tukey's fence
+    "aelab-5-members": aelab_variant(n_members=5),
+    "aelab-wide": aelab_variant(hidden=(64,)),  # 64 hidden units whatever the width of the data
     "pyod-AutoEncoder": pyod_autoencoder,
     "pyod-VAE": pyod_vae,
     "IsolationForest": lambda c, s: Sklearnish(IsolationForest(contamination=c, random_state=s)),
@@ -118,7 +120,7 @@ DETECTORS: dict[str, Callable] = {
 DEFAULT_METHODS = ["aelab", "aelab-no-refit", "aelab-relu", "pyod-AutoEncoder", "pyod-VAE",
                    "IsolationForest", "PCA-reconstruction", "LOF"]
 SELECTION_METHODS = ["aelab", "aelab-no-refit", "aelab-1-member", "aelab-relu", "aelab-member-norm",
-                     "aelab-auto-trim", "pyod-AutoEncoder", "IsolationForest", "PCA-reconstruction"]
+                     "aelab-auto-trim", "aelab-5-members", "aelab-wide", "pyod-AutoEncoder", "IsolationForest", "PCA-reconstruction"]
 
 
 NOTES = [

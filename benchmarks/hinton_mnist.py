@@ -93,6 +93,7 @@ def report(args, n_train, n_test, runs: dict, pca_err: float, wall: float) -> st
     quick = " --quick" if args.quick else ""
     quick += " --pretrained-only" if args.pretrained_only else ""
     quick += f" --batch-size {args.batch_size}" if args.batch_size != BATCH else ""
+    quick += f" --lr {args.lr:g}" if args.lr != LR else ""
     quick += f" --out-name {args.out_name}" if args.out_name != "hinton_mnist" else ""
     command = (f"python benchmarks/hinton_mnist.py --epochs {args.epochs} --pretrain-epochs "
                f"{args.pretrain_epochs} --finetune-epochs {args.finetune_epochs} --activation "
@@ -100,7 +101,7 @@ def report(args, n_train, n_test, runs: dict, pca_err: float, wall: float) -> st
                f"{args.threads}{quick}")
     payload = {
         "command": command,
-        "setup": {"optimizer": "Adam", "lr": LR, "lr_schedule": "cosine (per run)", "batch": args.batch_size,
+        "setup": {"optimizer": "Adam", "lr": args.lr, "lr_schedule": "cosine (per run)", "batch": args.batch_size,
                   "seed": 0, "data": f"MNIST {n_train} train / {n_test} test, pixels in [0, 1]",
                   "metric": "test squared error per image: sum over 784 pixels, mean over test images"},
         "machine": machine(),
@@ -135,7 +136,7 @@ Command: `{command}` (from the repository root; MNIST from `$AELAB_DATA_DIR`).
 Total wall time {wall / 60:.1f} min on {payload['machine']['cpu_cores']} shared CPU cores,
 {args.threads} torch thread(s), torch {torch.__version__}, load average at start
 {tuple(round(v, 1) for v in payload['machine']['load_average_at_start'])}.
-Optimiser: Adam, lr {LR}, cosine decay over each run, batch {args.batch_size}, seed 0.
+Optimiser: Adam, lr {args.lr:g}, cosine decay over each run, batch {args.batch_size}, seed 0.
 Data: {payload['setup']['data']}.
 
 Test squared error per image (sum over the 784 pixels in [0, 1], mean over the test images):
@@ -168,6 +169,7 @@ def main() -> None:
                              "decoders above and an exact unrolling; relu: Gaussian decoders, the "
                              "same deep network as (a))")
     parser.add_argument("--batch-size", type=int, default=BATCH)
+    parser.add_argument("--lr", type=float, default=LR, help="Adam learning rate (every run)")
     parser.add_argument("--pretrained-only", action="store_true", help="run (b) only")
     parser.add_argument("--out-name", default="hinton_mnist", help="results file name (no suffix)")
     args = parse_args(parser)
@@ -178,7 +180,7 @@ def main() -> None:
     X, X_test = ds.X_train, ds.X_test
     if args.quick:
         X = X[:5000]
-    train_opts = {"batch_size": args.batch_size, "lr": LR, "lr_schedule": "cosine", "device": "cpu"}
+    train_opts = {"batch_size": args.batch_size, "lr": args.lr, "lr_schedule": "cosine", "device": "cpu"}
     t_start = time.perf_counter()
     pca_err = test_error(lambda t: pca_reconstruction(X, t, 30), X_test)
     runs = {}
