@@ -87,3 +87,14 @@ def test_same_seed_same_loss(case, tiny_data):
     assert runs[0].history["train/loss"] == runs[1].history["train/loss"]
     other = aelab.train(build(*case, seed=4), x, y, epochs=2, seed=8, device="cpu")
     assert other.history["train/loss"] != runs[0].history["train/loss"]
+
+
+@pytest.mark.parametrize("decorator", ["register", "register_saved_kind"])
+@pytest.mark.parametrize("taken", ["ae", "classifier"])
+def test_a_name_is_registered_once_across_both_registries(decorator, taken):
+    from aelab.models import registry
+
+    before = (dict(registry.MODELS), dict(registry.SAVED_KINDS))
+    with pytest.raises(ValueError, match=f"{taken!r} is already registered"):
+        getattr(registry, decorator)(taken)(type("Impostor", (), {}))
+    assert (registry.MODELS, registry.SAVED_KINDS) == before

@@ -10,28 +10,26 @@ MODELS: dict[str, type] = {}
 SAVED_KINDS: dict[str, type] = {}
 
 
+def _claim(name: str, cls: type, table: dict[str, type]) -> type:
+    """Put ``cls`` in ``table`` under ``name``: one class per name across both registries,
+    so that ``aelab.load`` can never read a saved file back as the wrong kind."""
+    taken = MODELS.get(name, SAVED_KINDS.get(name))
+    if taken is not None and taken is not cls:
+        raise ValueError(f"A model named {name!r} is already registered ({taken}); choose "
+                         "another name.")
+    cls.name = name
+    table[name] = cls
+    return cls
+
+
 def register(name: str):
     """Class decorator: register an autoencoder class under ``name``."""
-
-    def deco(cls):
-        if name in MODELS and MODELS[name] is not cls:
-            raise ValueError(f"A model named {name!r} is already registered ({MODELS[name]}).")
-        cls.name = name
-        MODELS[name] = cls
-        return cls
-
-    return deco
+    return lambda cls: _claim(name, cls, MODELS)
 
 
 def register_saved_kind(name: str):
     """Class decorator: let ``aelab.load`` rebuild a saved non-autoencoder module ``name``."""
-
-    def deco(cls):
-        cls.name = name
-        SAVED_KINDS[name] = cls
-        return cls
-
-    return deco
+    return lambda cls: _claim(name, cls, SAVED_KINDS)
 
 
 def get_saved_class(name: str) -> type:
