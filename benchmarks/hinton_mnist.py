@@ -23,6 +23,7 @@ from common import data_dir, machine, parse_args, write
 WIDTHS = (1000, 500, 250, 30)
 BATCH = 128
 LR = 1e-3
+OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW"}
 logger = logging.getLogger("hinton_mnist")
 
 
@@ -89,11 +90,24 @@ def run_pretrained(args, X, X_test, train_opts) -> dict:
     }
 
 
+RUNS = {"b_pretrained": run_pretrained, "a_random_init": run_random_init}  # (b) first
+
+
+def planned(args) -> list[str]:
+    """The runs this invocation makes, in order."""
+    if args.pretrained_only:
+        return ["b_pretrained"]
+    return ["a_random_init"] if args.random_init_only else list(RUNS)
+
+
 def report(args, n_train, n_test, runs: dict, pca_err: float, wall: float) -> str:
     quick = " --quick" if args.quick else ""
     quick += " --pretrained-only" if args.pretrained_only else ""
+    quick += " --random-init-only" if args.random_init_only else ""
     quick += f" --batch-size {args.batch_size}" if args.batch_size != BATCH else ""
     quick += f" --lr {args.lr:g}" if args.lr != LR else ""
+    quick += f" --optimizer {args.optimizer}" if args.optimizer != "adam" else ""
+    quick += f" --weight-decay {args.weight_decay:g}" if args.weight_decay else ""
     quick += f" --out-name {args.out_name}" if args.out_name != "hinton_mnist" else ""
     command = (f"python benchmarks/hinton_mnist.py --epochs {args.epochs} --pretrain-epochs "
                f"{args.pretrain_epochs} --finetune-epochs {args.finetune_epochs} --activation "
@@ -101,13 +115,13 @@ def report(args, n_train, n_test, runs: dict, pca_err: float, wall: float) -> st
                f"{args.threads}{quick}")
     payload = {
         "command": command,
-        "setup": {"optimizer": "Adam", "lr": args.lr, "lr_schedule": "cosine (per run)", "batch": args.batch_size,
+        "setup": {"optimizer": OPTIMIZERS[args.optimizer], "weight_decay": args.weight_decay,
+                  "lr": args.lr, "lr_schedule": "cosine (per run)", "batch": args.batch_size,
                   "seed": 0, "data": f"MNIST {n_train} train / {n_test} test, pixels in [0, 1]",
                   "metric": "test squared error per image: sum over 784 pixels, mean over test images"},
         "machine": machine(),
         "wall_time_s": wall,
-        "complete": set(runs) == ({"b_pretrained"} if args.pretrained_only
-                                  else {"a_random_init", "b_pretrained"}),
+        "complete": set(runs) == set(planned(args)),
         "runs": runs,
         "pca30_test_sq_error": pca_err,
         "published": {"deep_ae_rbm_pretrained": 3.00, "logistic_pca30": 8.01, "pca30": 13.87},
@@ -136,7 +150,7 @@ Command: `{command}` (from the repository root; MNIST from `$AELAB_DATA_DIR`).
 Total wall time {wall / 60:.1f} min on {payload['machine']['cpu_cores']} shared CPU cores,
 {args.threads} torch thread(s), torch {torch.__version__}, load average at start
 {tuple(round(v, 1) for v in payload['machine']['load_average_at_start'])}.
-Optimiser: Adam, lr {args.lr:g}, cosine decay over each run, batch {args.batch_size}, seed 0.
+Optimiser: {OPTIMIZERS[args.optimizer]}, lr {args.lr:g}, weight decay {args.weight_decay:g}, cosine decay over each run, batch {args.batch_size}, seed 0.
 Data: {payload['setup']['data']}.
 
 Test squared error per image (sum over the 784 pixels in [0, 1], mean over the test images):
@@ -169,8 +183,13 @@ def main() -> None:
                              "decoders above and an exact unrolling; relu: Gaussian decoders, the "
                              "same deep network as (a))")
     parser.add_argument("--batch-size", type=int, default=BATCH)
-    parser.add_argument("--lr", type=float, default=LR, help="Adam learning rate (every run)")
-    parser.add_argument("--pretrained-only", action="store_true", help="run (b) only")
+    parser.add_argument("--lr", type=float, default=LR, help="learning rate (every run)")
+    parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam")
+    parser.add_argument("--weight-decay", type=float, default=0.0,
+                        help="weight decay (every run; decoupled with adamw)")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--pretrained-only", action="store_true", help="run (b) only")
+    only.add_argument("--random-init-only", action="store_true", help="run (a) only")
     parser.add_argument("--out-name", default="hinton_mnist", help="results file name (no suffix)")
     args = parse_args(parser)
     logging.getLogger("aelab").setLevel(logging.INFO)  # per-epoch lines in the log
@@ -180,15 +199,14 @@ def main() -> None:
     X, X_test = ds.X_train, ds.X_test
     if args.quick:
         X = X[:5000]
-    train_opts = {"batch_size": args.batch_size, "lr": args.lr, "lr_schedule": "cosine", "device": "cpu"}
+    train_opts = {"batch_size": args.batch_size, "lr": args.lr, "optimizer": args.optimizer,
+                  "weight_decay": args.weight_decay, "lr_schedule": "cosine", "device": "cpu"}
     t_start = time.perf_counter()
     pca_err = test_error(lambda t: pca_reconstruction(X, t, 30), X_test)
     runs = {}
-    # (b) first; the results are written after each run, so a cut-short run still reports.
-    runs["b_pretrained"] = run_pretrained(args, X, X_test, train_opts)
-    md = report(args, len(X), len(X_test), runs, pca_err, time.perf_counter() - t_start)
-    if not args.pretrained_only:
-        runs["a_random_init"] = run_random_init(args, X, X_test, train_opts)
+    # The results are written after each run, so a cut-short run still reports.
+    for name in planned(args):
+        runs[name] = RUNS[name](args, X, X_test, train_opts)
         md = report(args, len(X), len(X_test), runs, pca_err, time.perf_counter() - t_start)
     print(md)
 
