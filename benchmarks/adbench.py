@@ -120,7 +120,8 @@ DETECTORS: dict[str, Callable] = {
 DEFAULT_METHODS = ["aelab", "aelab-no-refit", "aelab-relu", "pyod-AutoEncoder", "pyod-VAE",
                    "IsolationForest", "PCA-reconstruction", "LOF"]
 SELECTION_METHODS = ["aelab", "aelab-no-refit", "aelab-1-member", "aelab-relu", "aelab-member-norm",
-                     "aelab-auto-trim", "aelab-5-members", "aelab-wide", "pyod-AutoEncoder", "IsolationForest", "PCA-reconstruction"]
+                     "aelab-auto-trim", "aelab-5-members", "aelab-wide", "pyod-AutoEncoder",
+                     "IsolationForest", "PCA-reconstruction"]
 
 
 NOTES = [
