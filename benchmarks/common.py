@@ -59,16 +59,36 @@ def write(name: str, markdown: str, payload: dict) -> None:
     (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2))
 
 
+def command_line(script: str, options: dict) -> str:
+    """``python benchmarks/<script> --name value ...`` for parsed ``options`` (dests spelled as
+    their flags, ``--pretrain-epochs`` for ``pretrain_epochs``); a true flag is written bare,
+    a false flag or ``None`` left out, a list written as its items."""
+    parts = [f"python benchmarks/{script}"]
+    for dest, value in options.items():
+        flag = "--" + dest.replace("_", "-")
+        if isinstance(value, bool):
+            parts += [flag] if value else []
+        elif value is not None:
+            items = value if isinstance(value, (list, tuple)) else [value]
+            parts += [flag, *(f"{v:g}" if isinstance(v, float) else str(v) for v in items)]
+    return " ".join(parts)
+
+
 def parse_args(parser: argparse.ArgumentParser, *, threads: int = 1,
                quick: bool = True) -> argparse.Namespace:
     """Add the options the benchmarks share (``--threads``, default ``threads``; ``--quick``
-    where the script has a quick mode), parse, and set up logging and torch's thread count."""
+    where the script has a quick mode), parse, and set up logging and torch's thread count.
+
+    ``args.command`` is the command line that reproduces the run: the script and every
+    option with its value, defaults included (flags only when set), as results record it.
+    """
     import logging
 
     parser.add_argument("--threads", type=int, default=threads, help="torch threads")
     if quick:
         parser.add_argument("--quick", action="store_true", help="tiny run that only checks the script")
     args = parser.parse_args()
+    args.command = command_line(parser.prog, vars(args))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("aelab").setLevel(logging.WARNING)
     torch.set_num_threads(args.threads)

@@ -106,10 +106,7 @@ def main() -> None:
         grids.append(fig)
     wall = time.perf_counter() - t_start
     rand = localisation(np.random.default_rng(0).normal(size=(100, PATCH * PATCH)))
-    quick = " --quick" if args.quick else ""
-    command = (f"python benchmarks/filters.py --epochs {args.epochs} --patches {args.patches} "
-               f"--weight-decay {args.weight_decay:g} --threads {args.threads}{quick}")
-    payload = {"command": command, "machine": machine(), "wall_time_s": wall,
+    payload = {"command": args.command, "machine": machine(), "wall_time_s": wall,
                "images": sorted(images), "runs": payload_runs,
                "random_filter_localisation": rand,
                "setup": {"patch": PATCH, "n_patches": args.patches, "hidden": 100, "epochs": args.epochs,
@@ -117,7 +114,7 @@ def main() -> None:
                          "Bernoulli (cross-entropy) decoder", "seed": 0}}
     md = f"""# Filters on natural image patches (Vincent et al. 2010, Fig. 6)
 
-Command: `{command}` (from the repository root; needs `pip install -e .[bench]`).
+Command: `{args.command}` (from the repository root; needs `pip install -e .[bench]`).
 Wall time {wall:.0f} s, {payload['machine']['cpu_cores']} shared CPU cores, {args.threads} torch thread(s).
 
 Data: {args.patches} random 12x12 patches from scikit-image's bundled photographs

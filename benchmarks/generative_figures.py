@@ -111,10 +111,9 @@ def main() -> None:
                 f"(test accuracy {judge.score(x_test, ds.y_test):.1%}): {hit:.1%} | "
                 f"{times['cond_aae']:.0f} s |")
 
-    command = f"python benchmarks/generative_figures.py --epochs {args.epochs} --threads {args.threads}"
     md = f"""# Generative autoencoders on MNIST: figures (issue 3, benchmark 3)
 
-Command: `{command}` (repository root; MNIST from `$AELAB_DATA_DIR`). Every model: MLP
+Command: `{args.command}` (repository root; MNIST from `$AELAB_DATA_DIR`). Every model: MLP
 784-512-256-code (ReLU), Bernoulli decoder on the [0, 1] intensities, Adam lr 1e-3 with cosine
 decay, batch 100, {args.epochs} epochs, seed 0, CPU ({args.threads} thread(s)). AAE
 discriminators 512-512 (leaky ReLU). Figures in `benchmarks/results/figures/`.
@@ -122,7 +121,7 @@ discriminators 512-512 (leaky ReLU). Figures in `benchmarks/results/figures/`.
 | figure | model | measured | train time |
 |---|---|---|---|
 """ + "\n".join(rows) + "\n"
-    write("generative_figures", md, {"command": command, "train_s": times, "machine": machine()})
+    write("generative_figures", md, {"command": args.command, "train_s": times, "machine": machine()})
     print(md)
 
 

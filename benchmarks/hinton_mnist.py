@@ -104,20 +104,8 @@ def planned(args) -> list[str]:
 
 
 def report(args, n_train, n_test, runs: dict, pca_err: float, wall: float) -> str:
-    quick = " --quick" if args.quick else ""
-    quick += " --pretrained-only" if args.pretrained_only else ""
-    quick += " --random-init-only" if args.random_init_only else ""
-    quick += f" --batch-size {args.batch_size}" if args.batch_size != BATCH else ""
-    quick += f" --lr {args.lr:g}" if args.lr != LR else ""
-    quick += f" --optimizer {args.optimizer}" if args.optimizer != "adam" else ""
-    quick += f" --weight-decay {args.weight_decay:g}" if args.weight_decay else ""
-    quick += f" --out-name {args.out_name}" if args.out_name != "hinton_mnist" else ""
-    command = (f"python benchmarks/hinton_mnist.py --epochs {args.epochs} --pretrain-epochs "
-               f"{args.pretrain_epochs} --finetune-epochs {args.finetune_epochs} --activation "
-               f"{args.activation} --stack-activation {args.stack_activation} --threads "
-               f"{args.threads}{quick}")
     payload = {
-        "command": command,
+        "command": args.command,
         "setup": {"optimizer": OPTIMIZERS[args.optimizer], "weight_decay": args.weight_decay,
                   "lr": args.lr, "lr_schedule": "cosine (per run)", "batch": args.batch_size,
                   "seed": 0, "data": f"MNIST {n_train} train / {n_test} test, pixels in [0, 1]",
@@ -149,7 +137,7 @@ def report(args, n_train, n_test, runs: dict, pca_err: float, wall: float) -> st
                        for name, run in runs.items())
     md = f"""# Hinton & Salakhutdinov (2006): MNIST deep autoencoder 784-1000-500-250-30
 
-Command: `{command}` (from the repository root; MNIST from `$AELAB_DATA_DIR`).
+Command: `{args.command}` (from the repository root; MNIST from `$AELAB_DATA_DIR`).
 Total wall time {wall / 60:.1f} min on {payload['machine']['cpu_cores']} shared CPU cores,
 {args.threads} torch thread(s), torch {torch.__version__}, load average at start
 {tuple(round(v, 1) for v in payload['machine']['load_average_at_start'])}.

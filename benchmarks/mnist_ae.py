@@ -92,8 +92,7 @@ def main() -> None:
     pca_err = sq_error(ds.X_test, pca_reconstruction(ds.X_train, ds.X_test, 30))
 
     payload = {
-        "command": f"python benchmarks/mnist_ae.py --epochs {args.epochs} --rounds {args.rounds} "
-                   f"--threads {args.threads}",
+        "command": args.command,
         "setup": {"architecture": "784-1000-500-250-30 ReLU, linear code, mirrored decoder, "
                                   "squared error", "optimizer": "Adam", "lr": LR, "batch": BATCH,
                   "epochs": args.epochs, "seed": 0, "data": "MNIST 60k train / 10k test, [0,1]"},

@@ -61,10 +61,6 @@ def representations(args):
 
 
 def report(args, results: dict, n_train: int, n_test: int, wall: float) -> str:
-    quick = " --quick" if args.quick else ""
-    command = (f"python benchmarks/mnist_classification.py --pretrain-epochs {args.pretrain_epochs} "
-               f"--finetune-epochs {args.finetune_epochs} --contraction {args.contraction:g} --k {args.k} "
-               f"--probe-iter {args.probe_iter} --threads {args.threads}{quick}")
     published = {"stacked AE (3 layers)": "SAE-3 1.40", "stacked DAE (3 layers, masking 25%)": "SDAE-3 1.28",
                  "AE": "AE 1.78 (Rifai)", "raw pixels": "SVM-RBF 1.40",
                  "3-layer MLP, random init": "—"}
@@ -75,7 +71,7 @@ def report(args, results: dict, n_train: int, n_test: int, wall: float) -> str:
         minutes = (r["pretrain_time_s"] + r["finetune_time_s"]) / 60
         rows.append(f"| {name} | {r['description']} | {pct(r['linear_probe_test_error'])} | "
                     f"**{pct(r['finetuned_test_error'])}** | {minutes:.0f} | {pub} |")
-    payload = {"command": command, "machine": machine(), "wall_time_s": wall, "results": results,
+    payload = {"command": args.command, "machine": machine(), "wall_time_s": wall, "results": results,
                "setup": {"pretrain_epochs_per_layer": args.pretrain_epochs,
                          "finetune_epochs": args.finetune_epochs, "optimizer": f"Adam lr {LR}, cosine",
                          "batch": BATCH, "seed": 0, "linear_probe": "StandardScaler + multinomial "
@@ -86,7 +82,7 @@ def report(args, results: dict, n_train: int, n_test: int, wall: float) -> str:
                                             "AE+wd": 1.68, "AE": 1.78}}
     md = f"""# MNIST classification from learned representations
 
-Command: `{command}` (from the repository root; MNIST from `$AELAB_DATA_DIR`).
+Command: `{args.command}` (from the repository root; MNIST from `$AELAB_DATA_DIR`).
 Total wall time {wall / 60:.1f} min on {payload['machine']['cpu_cores']} shared CPU cores,
 {args.threads} torch thread(s). Data: {payload['setup']['data']}; no validation set, no early
 stopping: every number is the model after the last epoch.

@@ -74,14 +74,11 @@ def main() -> None:
         results[n_labels] = {"epochs": epochs, **errs}
     wall = time.perf_counter() - t_start
 
-    quick = " --quick" if args.quick else ""
-    command = (f"python benchmarks/semisupervised.py --pretrain-epochs {args.pretrain_epochs} "
-               f"--updates {args.updates} --draws {args.draws} --threads {args.threads}{quick}")
     ms = lambda v: f"{100 * np.mean(v):.2f} ± {100 * np.std(v):.2f}"  # noqa: E731
     rows = [f"| {kind} | " + " | ".join(ms(results[n][kind]) for n in (100, 1000)) + " |"
             for kind in ("pretrained", "random init", "logistic regression (pixels)")]
     arch = "784-" + "-".join(map(str, WIDTHS)) + "-10"
-    payload = {"command": command, "machine": machine(), "wall_time_s": wall,
+    payload = {"command": args.command, "machine": machine(), "wall_time_s": wall,
                "pretrain_time_s": stack.train_time_s,
                "setup": {"network": f"{arch}, sigmoid hidden units, softmax output",
                          "pretraining": f"greedy stacked DAE, masking 25%, {args.pretrain_epochs} epochs per "
@@ -93,7 +90,7 @@ def main() -> None:
                "test_error": {str(n): r for n, r in results.items()}}
     md = f"""# Semi-supervised MNIST: 100 and 1,000 labels
 
-Command: `{command}` (from the repository root; MNIST from `$AELAB_DATA_DIR`).
+Command: `{args.command}` (from the repository root; MNIST from `$AELAB_DATA_DIR`).
 Total wall time {wall / 60:.1f} min ({stack.train_time_s / 60:.1f} min of it pretraining) on
 {payload['machine']['cpu_cores']} shared CPU cores, {args.threads} torch thread(s).
 

@@ -113,7 +113,7 @@ def main() -> None:
         raise SystemExit(f"pythae's model has {pythae_info['n_params']} parameters, ours {n_params}")
 
     payload = {
-        "command": f"python benchmarks/vae_speed.py --rounds {args.rounds} --threads {args.threads}",
+        "command": args.command,
         "setup": {"model": "VAE 784-512-16 ReLU MLP, Bernoulli decoder, negative ELBO",
                   "optimizer": "Adam", "lr": LR, "batch": BATCH, "data": "MNIST 60k train",
                   "parameters": n_params, "pythae": PYTHAE, "threads": args.threads},
