@@ -104,6 +104,9 @@ def pyod_vae(contamination, seed):
 
 DETECTORS: dict[str, Callable] = {
     "aelab": aelab_variant(),  # the defaults of AutoencoderOutlierDetector
+    "aelab-no-neighbors": aelab_variant(neighbors=0),  # reconstruction error alone
+    "aelab-5-neighbors": aelab_variant(neighbors=5),
+    "aelab-20-neighbors": aelab_variant(neighbors=20),
     "aelab-no-refit": aelab_variant(refits=0),
     "aelab-1-member": aelab_variant(n_members=1),
     "aelab-relu": aelab_variant(activation="relu"),
@@ -117,11 +120,12 @@ DETECTORS: dict[str, Callable] = {
     "PCA-reconstruction": lambda c, s: PCAReconstruction(),
     "LOF": lambda c, s: Sklearnish(LocalOutlierFactor(novelty=True, contamination=c)),
 }
-DEFAULT_METHODS = ["aelab", "aelab-no-refit", "aelab-relu", "pyod-AutoEncoder", "pyod-VAE",
-                   "IsolationForest", "PCA-reconstruction", "LOF"]
-SELECTION_METHODS = ["aelab", "aelab-no-refit", "aelab-1-member", "aelab-relu", "aelab-member-norm",
+DEFAULT_METHODS = ["aelab", "aelab-no-neighbors", "aelab-no-refit", "aelab-relu", "pyod-AutoEncoder",
+                   "pyod-VAE", "IsolationForest", "PCA-reconstruction", "LOF"]
+SELECTION_METHODS = ["aelab", "aelab-no-neighbors", "aelab-5-neighbors", "aelab-20-neighbors",
+                     "aelab-no-refit", "aelab-1-member", "aelab-relu", "aelab-member-norm",
                      "aelab-auto-trim", "aelab-5-members", "aelab-wide", "pyod-AutoEncoder",
-                     "IsolationForest", "PCA-reconstruction"]
+                     "IsolationForest", "PCA-reconstruction", "LOF"]
 
 
 NOTES = [

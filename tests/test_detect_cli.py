@@ -39,10 +39,11 @@ def test_fit_then_score(tmp_path, tables, capsys):
     out = tmp_path / "det"
     assert main(["detect", "fit", "--data", str(train), "--out", str(out), "--id-column", "id",
                  "--drop", "label", "--contamination", "0.05", "--n-members", "2",
-                 "--epochs", "60"]) == 0
+                 "--epochs", "60", "--neighbors", "5"]) == 0
     assert "5.0% of the training rows are outliers" in capsys.readouterr().out
     det = AutoencoderOutlierDetector.load(out)
     assert list(det.feature_names_in_) == ["a", "b", "c", "kind"]
+    assert (det.n_members, det.neighbors, det.ensemble_.neighbors) == (2, 5, 5)
 
     scores_path = tmp_path / "scores.csv"
     assert main(["detect", "score", str(out), "--data", str(new), "--out", str(scores_path),

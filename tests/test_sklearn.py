@@ -16,7 +16,14 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import aelab
 import aelab.sklearn
-from aelab.applications.detection import SCORERS, TARGET_STEPS, auto_settings, register_scorer
+from aelab.applications.detection import (
+    REFERENCE_FILE,
+    SCORERS,
+    TARGET_STEPS,
+    auto_settings,
+    knn_distances,
+    register_scorer,
+)
 from aelab.sklearn import (
     EXPECTED_FAILED_CHECKS,
     AutoencoderOutlierDetector,
@@ -118,9 +125,71 @@ def test_planted_outliers_ranked_first_with_defaults():
     assert set(np.argsort(-anomaly)[: y.sum()]) == set(np.flatnonzero(y))
 
 
+def test_knn_distances_match_brute_force():
+    rng = np.random.default_rng(0)
+    Q, R = rng.normal(size=(7, 3)), rng.normal(size=(20, 3))
+    dist = np.sqrt(((Q[:, None] - R[None]) ** 2).sum(-1))
+    np.testing.assert_allclose(knn_distances(Q, R, 4), np.sort(dist, 1)[:, :4].mean(1), rtol=1e-5)
+    own = np.sqrt(((R[:, None] - R[None]) ** 2).sum(-1))  # each row's own 0 is left out
+    np.testing.assert_allclose(knn_distances(R, R, 3, leave_one_out=True),
+                               np.sort(own, 1)[:, 1:4].mean(1), rtol=1e-5)
+    with pytest.raises(ValueError, match="at least 21 reference rows"):
+        knn_distances(R, R, 20, leave_one_out=True)
+
+
+def test_neighbour_term_adds_normalised_code_distance():
+    X, _ = planted(n=200)
+    base = tiny_detector(refits=0, neighbors=0).fit(X)
+    det = tiny_detector(refits=0, neighbors=5).fit(X)  # same seeds, so the same members
+    ens = det.ensemble_
+    Z = det.encoder_.transform(X).astype(np.float32)
+    codes = [m.encode(Z) for m in ens.members]
+    for c, ref, scale in zip(codes, ens.references, ens.code_scales):
+        np.testing.assert_allclose(ref, c)  # the reference: every training row's code
+        np.testing.assert_allclose(scale, knn_distances(c, c, 5, leave_one_out=True).mean(),
+                                   rtol=1e-6)
+    extra = np.mean([knn_distances(c[:20], ref, 5) / s
+                     for c, ref, s in zip(codes, ens.references, ens.code_scales)], 0)
+    np.testing.assert_allclose(base.score_samples(X[:20]) - det.score_samples(X[:20]), extra,
+                               rtol=1e-5)
+
+
+def test_reference_codes_are_a_capped_sample_of_the_training_rows(monkeypatch):
+    import aelab.applications.detection as detection
+
+    monkeypatch.setattr(detection, "MAX_REFERENCE", 50)
+    X, _ = planted(n=200)
+    det = tiny_detector(refits=0, neighbors=3).fit(X)
+    ref = det.ensemble_.references[0]
+    codes = det.ensemble_.members[0].encode(det.encoder_.transform(X).astype(np.float32))
+    assert ref.shape == (50, 2)
+    assert all(np.isclose(codes, row).all(1).any() for row in ref)  # training rows' codes
+
+
+def test_neighbour_term_flags_a_row_in_a_gap_of_the_data():
+    # rows on a line in R^6 in two clusters (|t| in [1, 2]); a row on the line at t = 0 is
+    # reconstructed as well as any, but no training row is near it
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(1, 6))
+
+    def line(t):
+        return t[:, None] * v + 0.02 * rng.normal(size=(len(t), 6))
+
+    def clusters(n):
+        return rng.choice([-1, 1], n) * rng.uniform(1, 2, n)
+
+    X, Q = line(clusters(300)), line(np.r_[0.0, clusters(60)])
+    ranks = {}
+    for k in (0, 10):
+        anomaly = -AutoencoderOutlierDetector(random_state=0, neighbors=k).fit(X).score_samples(Q)
+        ranks[k] = int((anomaly > anomaly[0]).sum())
+    assert ranks[10] == 0 and ranks[0] > 0  # first only with the neighbour term
+
+
 def test_member_normalisation_divides_by_median_training_score():
     X, _ = planted(n=200)
-    det = tiny_detector(n_members=3, latent_dim=[1, 2, 3], refits=0, normalization="member").fit(X)
+    det = tiny_detector(n_members=3, latent_dim=[1, 2, 3], refits=0, normalization="member",
+                        neighbors=0).fit(X)
     ens = det.ensemble_
     assert [m.latent_dim for m in ens.members] == [1, 2, 3]
     Z = torch.from_numpy(det.encoder_.transform(X))
@@ -132,12 +201,12 @@ def test_member_normalisation_divides_by_median_training_score():
 
 def test_feature_normalisation_gives_each_column_equal_mean_share():
     X, _ = planted(n=200)
-    det = tiny_detector(n_members=1, refits=0, normalization="feature").fit(X)
+    det = tiny_detector(n_members=1, refits=0, normalization="feature", neighbors=0).fit(X)
     contributions = det.ensemble_.feature_scores(det.encoder_.transform(X))
     np.testing.assert_allclose(contributions.mean(0), 1 / X.shape[1], rtol=1e-4)
     # a categorical column weighs as one column, however many categories it has
     frame = mixed_frame().assign(city=np.random.default_rng(1).choice(list("abcdefghij"), 240))
-    det = tiny_detector(n_members=1, refits=0).fit(frame)
+    det = tiny_detector(n_members=1, refits=0, neighbors=0).fit(frame)
     per_column = det.ensemble_.feature_scores(det.encoder_.transform(frame)) @ det._input_groups()
     np.testing.assert_allclose(per_column.mean(0), 1 / frame.shape[1], rtol=1e-4)
 
@@ -189,7 +258,7 @@ def test_registered_scorer_is_used():
 
     try:
         X, _ = planted(n=150)
-        det = tiny_detector(scorer="absolute").fit(X)
+        det = tiny_detector(scorer="absolute", neighbors=0).fit(X)
         Z = torch.from_numpy(det.encoder_.transform(X))
         expected = []
         for m, scale in zip(det.ensemble_.members, det.ensemble_.scales):
@@ -335,6 +404,10 @@ def test_save_load_identical_scores_numpy(tmp_path):
     assert same.get_params() == det.get_params()
     with pytest.raises(ValueError, match="not a AutoencoderTransformer"):
         AutoencoderTransformer.load(tmp_path / "d")
+    codes = tmp_path / "d" / "members" / REFERENCE_FILE  # the neighbour term's training codes
+    codes.write_bytes(codes.read_bytes()[:-8])
+    with pytest.raises(ValueError, match="SHA-256 differs"):
+        AutoencoderOutlierDetector.load(tmp_path / "d")
     with pytest.raises(ValueError, match="estimator.json is missing"):
         aelab.sklearn.load(tmp_path)
 
@@ -379,6 +452,7 @@ def test_bad_tables_raise_clear_errors():
     ({"latent_dim": "small"}, TypeError, "'latent_dim' parameter .* or 'auto'"),
     ({"early_stopping": 5, "validation_split": 0.0}, ValueError, "needs validation data"),
     ({"scorer": "elbo2"}, ValueError, "'scorer' parameter"),
+    ({"neighbors": -1}, ValueError, "'neighbors' parameter"),
 ])
 def test_bad_parameters_raise_in_fit(params, error, match):
     X, _ = planted(n=50)

@@ -49,6 +49,23 @@ def tensors_to_bytes(tensors: dict[str, torch.Tensor], metadata: dict | None = N
     return save(clean, metadata=meta)
 
 
+def read_tensors(path, sha256: str) -> dict[str, torch.Tensor]:
+    """Read a safetensors file, checking its SHA-256 against the one recorded at saving."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path} is missing; the saved files in {str(path.parent)!r} are incomplete.")
+    blob = path.read_bytes()
+    if hashlib.sha256(blob).hexdigest() != sha256:
+        raise ValueError(
+            f"{path} does not match the JSON file that lists it (SHA-256 differs): the file is "
+            "truncated, damaged or from another save. Save again."
+        )
+    try:
+        return load(blob)
+    except (SafetensorError, ValueError) as err:
+        raise ValueError(f"{path} is not a readable safetensors file: {err}") from None
+
+
 def save_model(model, path, metadata: dict | None = None) -> Path:
     """Save ``model`` into directory ``path`` (created if needed). Returns the path."""
     path = Path(path)
@@ -122,18 +139,7 @@ def load_model(path, device: str | torch.device = "cpu", *, model_class: type | 
     model = cls(**cfg["config"])
     model.scaler.load_config(cfg["preprocessing"])
     weights_path = path / cfg["weights"]["file"]
-    if not weights_path.is_file():
-        raise ValueError(f"{weights_path} is missing; the saved model at {str(path)!r} is incomplete.")
-    blob = weights_path.read_bytes()
-    if hashlib.sha256(blob).hexdigest() != cfg["weights"]["sha256"]:
-        raise ValueError(
-            f"{weights_path} does not match its config.json (SHA-256 differs): the file is "
-            "truncated, damaged or from another model. Save the model again."
-        )
-    try:
-        state = load(blob)
-    except (SafetensorError, ValueError) as err:
-        raise ValueError(f"{weights_path} is not a readable safetensors file: {err}") from None
+    state = read_tensors(weights_path, cfg["weights"]["sha256"])
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as err:

@@ -5,11 +5,16 @@ Reconstruction error as an outlier score: Hawkins et al., *Outlier detection usi
 replicator neural networks* (DaWaK 2002); ensembles of autoencoders whose scores are
 normalised before averaging: Chen et al., *Outlier detection with autoencoder
 ensembles* (SDM 2017); refits on the rows that look normal: the concentration step of
-Rousseeuw & Van Driessen, *Computing LTS regression for large data sets* (2006).
+Rousseeuw & Van Driessen, *Computing LTS regression for large data sets* (2006); the
+distance to a row's nearest training codes, added to its reconstruction error: the
+k-nearest-neighbour outlier score of Ramaswamy, Rastogi & Shim, *Efficient algorithms
+for mining outliers from large data sets* (SIGMOD 2000), taken in the autoencoder's
+code space as DAGMM (Zong et al., ICLR 2018) scores rows by code and error together.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +25,7 @@ import torch
 from torch import Tensor
 
 from aelab import create, train
-from aelab.persistence import load_model
+from aelab.persistence import atomic_write_bytes, load_model, read_tensors, tensors_to_bytes
 from aelab.seeding import seeded
 from aelab.validation import check_choice
 
@@ -106,8 +111,41 @@ def auto_threshold(scores: np.ndarray) -> float:
     return float(q3 + 1.5 * (q3 - q1))
 
 
+def knn_distances(queries, reference, k: int, *, leave_one_out: bool = False,
+                  batch_size: int = 2048) -> np.ndarray:
+    """Mean Euclidean distance of each query row to its ``k`` nearest reference rows.
+
+    Parameters
+    ----------
+    queries : array-like of shape (n, p)
+    reference : array-like of shape (m, p)
+    k : int
+        Neighbours, at most ``m`` (``m - 1`` with ``leave_one_out``).
+    leave_one_out : bool, default=False
+        ``queries`` are the reference rows themselves: each row's own zero distance
+        is not counted.
+
+    Returns
+    -------
+    ndarray of shape (n,), float64
+    """
+    q = torch.as_tensor(np.asarray(queries, dtype=np.float32))  # codes are float32
+    r = torch.as_tensor(np.asarray(reference, dtype=np.float32))
+    skip = int(leave_one_out)
+    if not 1 <= k <= r.shape[0] - skip:
+        raise ValueError(f"k={k} neighbours need at least {k + skip} reference rows; got {r.shape[0]}.")
+    parts = []
+    for i in range(0, q.shape[0], batch_size):
+        d = torch.cdist(q[i : i + batch_size], r)
+        parts.append(d.topk(k + skip, dim=1, largest=False).values[:, skip:].mean(1))
+    return torch.cat(parts).double().numpy() if parts else np.zeros(0)
+
+
 # --------------------------------------------------------------------------- ensembles
 NORMALIZATIONS = ("member", "feature")
+# Reference codes kept per member for the neighbour term: at most this many training rows.
+MAX_REFERENCE = 10_000
+REFERENCE_FILE = "reference_codes.safetensors"
 
 
 @dataclass
@@ -117,7 +155,11 @@ class Ensemble:
     Member ``m``'s contribution of feature ``j`` is divided by ``scales[m][j]``, fitted on
     the training data (see :func:`fit_ensemble`'s ``normalization``), so that members of
     different sizes weigh alike and the normalised score keeps its per-feature
-    decomposition.
+    decomposition. With ``neighbors = k > 0`` each member also adds the mean distance
+    from a row's code to its ``k`` nearest training codes (``references[m]``), divided by
+    the same distance's mean over the training rows (``code_scales[m]``, leave one out),
+    so that on training data it weighs as much as the normalised reconstruction error;
+    a term not tied to one feature, it is spread evenly over the features.
 
     Attributes
     ----------
@@ -125,17 +167,28 @@ class Ensemble:
     scales : list of ndarray of shape (n_features,)
     scorer : str
         A name in :data:`SCORERS`.
+    neighbors : int
+        ``k`` of the code-space neighbour term (0: reconstruction scores only).
+    references : list of ndarray of shape (n_reference, latent_dim)
+    code_scales : list of float
     """
 
     members: list = field(default_factory=list)
     scales: list[np.ndarray] = field(default_factory=list)
     scorer: str = "reconstruction"
+    neighbors: int = 0
+    references: list[np.ndarray] = field(default_factory=list)
+    code_scales: list[float] = field(default_factory=list)
 
     def feature_scores(self, X) -> np.ndarray:
         """Normalised contributions averaged over members, float64 ``(n, n_features)``."""
         total = None
-        for model, scale in zip(self.members, self.scales):
+        for i, (model, scale) in enumerate(zip(self.members, self.scales)):
             part = feature_scores(model, X, self.scorer) / scale
+            if self.neighbors:
+                far = knn_distances(model.encode(X), self.references[i],
+                                    self.neighbors) / self.code_scales[i]
+                part += far[:, None] / part.shape[1]
             total = part if total is None else total + part
         return total / len(self.members)
 
@@ -143,21 +196,39 @@ class Ensemble:
         """Anomaly score of each row (higher = more anomalous), float64 ``(n,)``."""
         return self.feature_scores(X).sum(1)
 
+    def _reference_bytes(self) -> bytes:
+        return tensors_to_bytes({f"member_{i}": torch.from_numpy(np.ascontiguousarray(r))
+                                 for i, r in enumerate(self.references)})
+
     def to_config(self) -> dict:
-        return {"scorer": self.scorer, "scales": [np.asarray(s).tolist() for s in self.scales],
-                "n_members": len(self.members)}
+        cfg = {"scorer": self.scorer, "scales": [np.asarray(s).tolist() for s in self.scales],
+               "n_members": len(self.members), "neighbors": self.neighbors,
+               "code_scales": [float(c) for c in self.code_scales]}
+        if self.neighbors:
+            cfg["references_sha256"] = hashlib.sha256(self._reference_bytes()).hexdigest()
+        return cfg
 
     def save(self, path) -> None:
-        """Save each member as ``path/member_<i>`` (safetensors + JSON)."""
+        """Save each member as ``path/member_<i>`` (safetensors + JSON) and, with
+        ``neighbors``, the reference codes as ``path/reference_codes.safetensors``."""
         for i, model in enumerate(self.members):
             model.save(Path(path) / f"member_{i}")
+        if self.neighbors:
+            atomic_write_bytes(Path(path) / REFERENCE_FILE, self._reference_bytes())
 
     @classmethod
     def load(cls, path, cfg: dict) -> Ensemble:
         """Rebuild from :meth:`save`'s directory and :meth:`to_config`'s output."""
-        members = [load_model(Path(path) / f"member_{i}") for i in range(int(cfg["n_members"]))]
+        n = int(cfg["n_members"])
+        members = [load_model(Path(path) / f"member_{i}") for i in range(n)]
+        neighbors = int(cfg.get("neighbors", 0))
+        references = []
+        if neighbors:
+            saved = read_tensors(Path(path) / REFERENCE_FILE, cfg["references_sha256"])
+            references = [saved[f"member_{i}"].numpy() for i in range(n)]
         return cls(members, [np.asarray(s, dtype=np.float64) for s in cfg["scales"]],
-                   check_choice(cfg["scorer"], SCORERS, "scorer", "Ensemble"))
+                   check_choice(cfg["scorer"], SCORERS, "scorer", "Ensemble"), neighbors,
+                   references, [float(c) for c in cfg.get("code_scales", [])])
 
 
 def score_scales(contributions: np.ndarray, normalization: str,
@@ -203,6 +274,7 @@ def fit_ensemble(
     scorer: str = "reconstruction",
     normalization: str = "member",
     groups: np.ndarray | None = None,
+    neighbors: int = 0,
     train_options: dict | None = None,
 ) -> Ensemble:
     """Train one autoencoder per seed on ``X`` (already scaled) and normalise their scores.
@@ -229,6 +301,10 @@ def fit_ensemble(
         :func:`score_scales`).
     groups : ndarray of int of shape (n_features,), optional
         The input column of each feature, for ``normalization="feature"``.
+    neighbors : int, default=0
+        ``k`` of the code-space neighbour term (see :class:`Ensemble`; 0: none). The
+        reference codes are those of the training rows (at most ``MAX_REFERENCE`` of
+        them, drawn with ``seeds[0]``); ``k`` is capped at their number minus one.
     train_options : dict, optional
         Keyword arguments of :func:`aelab.train` (epochs, batch_size, ...).
 
@@ -240,15 +316,26 @@ def fit_ensemble(
     check_choice(normalization, NORMALIZATIONS, "normalization", "fit_ensemble")
     X = np.ascontiguousarray(X, dtype=np.float32)
     params = {"preprocess": "none", **(model_params or {})}
-    members, scales = [], []
+    reference = X
+    if len(X) > MAX_REFERENCE:
+        rows = np.random.default_rng(int(seeds[0])).choice(len(X), MAX_REFERENCE, replace=False)
+        reference = X[np.sort(rows)]
+    k = max(0, min(int(neighbors), len(reference) - 1))
+    ensemble = Ensemble(scorer=scorer, neighbors=k)
     for i, seed in enumerate(seeds):
         member = create(model, seed=int(seed), input_shape=X.shape[1],
                         latent_dim=int(code_sizes[i % len(code_sizes)]), hidden=tuple(hidden),
                         **params)
         train(member, X, seed=int(seed), **(train_options or {}))
-        members.append(member)
-        scales.append(score_scales(feature_scores(member, X, scorer), normalization, groups))
-    return Ensemble(members, scales, scorer)
+        ensemble.members.append(member)
+        ensemble.scales.append(score_scales(feature_scores(member, X, scorer), normalization,
+                                            groups))
+        if k:
+            codes = member.encode(reference)
+            scale = float(knn_distances(codes, codes, k, leave_one_out=True).mean())
+            ensemble.references.append(codes)
+            ensemble.code_scales.append(scale if scale > 1e-12 else 1.0)
+    return ensemble
 
 
 # --------------------------------------------------------------------------- defaults
@@ -304,6 +391,7 @@ def fit_detector(
     epochs: int | None = None,
     batch_size: int | None = None,
     seeds: Sequence[int] = (0,),
+    neighbors: int = 0,
     train_options: dict | None = None,
     **ensemble_options,
 ) -> Ensemble:
@@ -328,6 +416,10 @@ def fit_detector(
         None: :func:`auto_settings` for the rows each fit sees.
     seeds : sequence of int
         ``seeds[i]`` seeds member ``i`` of every fit (needs ``n_members`` of them).
+    neighbors : int, default=0
+        ``k`` of the code-space neighbour term of the final ensemble (see
+        :class:`Ensemble`); the refits choose rows by reconstruction error alone, and the
+        reference codes are those of the rows kept.
     train_options : dict, optional
         Further keyword arguments of :func:`aelab.train` (lr, validation_split, ...).
     **ensemble_options
@@ -340,13 +432,14 @@ def fit_detector(
     """
     val = (train_options or {}).get("validation_split", 0.0)
 
-    def fit_on(rows: np.ndarray, members: int) -> Ensemble:
+    def fit_on(rows: np.ndarray, members: int, k: int = 0) -> Ensemble:
         auto = auto_settings(int(len(rows) * (1.0 - val)), X.shape[1])
         options = {**(train_options or {}), "epochs": epochs or auto.epochs,
                    "batch_size": batch_size or auto.batch_size}
         return fit_ensemble(rows, code_sizes=code_sizes or (auto.code_size,),
                             hidden=auto.hidden if hidden is None else hidden,
-                            seeds=seeds[:members], train_options=options, **ensemble_options)
+                            seeds=seeds[:members], neighbors=k, train_options=options,
+                            **ensemble_options)
 
     rows = X
     for _ in range(refits):
@@ -355,4 +448,4 @@ def fit_detector(
         if len(kept) < 2:
             break
         rows = kept
-    return fit_on(rows, n_members)
+    return fit_on(rows, n_members, neighbors)

@@ -43,6 +43,9 @@ def add_parser(sub):
                      help="autoencoders in the final ensemble")
     fit.add_argument("--refits", type=int, default=DEFAULTS["refits"],
                      help="refits on the rows below the outlier threshold (0: fit once)")
+    fit.add_argument("--neighbors", type=int, default=DEFAULTS["neighbors"],
+                     help="nearest training codes whose mean distance is added to the score "
+                          "(0: reconstruction error only)")
     fit.add_argument("--epochs", default="auto", help="maximum epochs per member, or 'auto'")
     fit.add_argument("--seed", type=int, default=0, help="seed for weights, shuffling, splits")
     fit.set_defaults(func=run_fit)
@@ -93,6 +96,7 @@ def run_fit(args) -> int:
         args.contamination, "--contamination")
     epochs = args.epochs if args.epochs == "auto" else _as_int(args.epochs, "--epochs")
     det = AutoencoderOutlierDetector(model=args.model, n_members=args.n_members, refits=args.refits,
+                                     neighbors=args.neighbors,
                                      epochs=epochs, contamination=contamination,
                                      random_state=args.seed)
     t0 = time.perf_counter()
