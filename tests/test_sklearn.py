@@ -23,6 +23,7 @@ from aelab.applications.detection import (
     auto_settings,
     knn_distances,
     register_scorer,
+    score_scales,
 )
 from aelab.sklearn import (
     EXPECTED_FAILED_CHECKS,
@@ -201,14 +202,46 @@ def test_member_normalisation_divides_by_median_training_score():
 
 def test_feature_normalisation_gives_each_column_equal_mean_share():
     X, _ = planted(n=200)
-    det = tiny_detector(n_members=1, refits=0, normalization="feature", neighbors=0).fit(X)
+    det = tiny_detector(n_members=1, refits=0, normalization="feature", neighbors=0,
+                        feature_floor=0.0).fit(X)
     contributions = det.ensemble_.feature_scores(det.encoder_.transform(X))
     np.testing.assert_allclose(contributions.mean(0), 1 / X.shape[1], rtol=1e-4)
     # a categorical column weighs as one column, however many categories it has
     frame = mixed_frame().assign(city=np.random.default_rng(1).choice(list("abcdefghij"), 240))
-    det = tiny_detector(n_members=1, refits=0, neighbors=0).fit(frame)
+    det = tiny_detector(n_members=1, refits=0, neighbors=0, feature_floor=0.0).fit(frame)
     per_column = det.ensemble_.feature_scores(det.encoder_.transform(frame)) @ det._input_groups()
     np.testing.assert_allclose(per_column.mean(0), 1 / frame.shape[1], rtol=1e-4)
+
+
+def test_score_scales_floor_raises_small_column_means_only():
+    rng = np.random.default_rng(0)
+    contributions = rng.uniform(0.5, 1.5, size=(100, 5))
+    contributions[:, 2] *= 1e-3  # a column the member reconstructs almost exactly
+    means = contributions.mean(0)
+    floored = score_scales(contributions, "feature", floor=0.3)
+    expected = 5 * np.maximum(means, 0.3 * means.mean())
+    np.testing.assert_allclose(floored, expected, rtol=1e-12)
+    assert floored[2] == pytest.approx(5 * 0.3 * means.mean())
+    np.testing.assert_allclose(np.delete(floored, 2), np.delete(5 * means, 2), rtol=1e-12)
+    np.testing.assert_allclose(score_scales(contributions, "feature"), 5 * means, rtol=1e-12)
+
+
+def test_column_constant_in_training_does_not_dominate_the_score():
+    X, _ = planted(n=300, n_out=0)
+    X = np.c_[X, np.zeros(len(X))]  # a column that is 0 on every training row
+    new = X[:2].copy()
+    new[0, -1] = 2.0  # an unseen value in the constant column (which has no scale of its own)
+    new[1, :-1] += 3.0 * np.random.default_rng(1).normal(size=X.shape[1] - 1)  # far off the plane
+    anomaly = {}
+    for floor in (0.0, 0.3):
+        det = tiny_detector(n_members=1, refits=0, neighbors=0, epochs=200, validation_split=0.0,
+                            early_stopping=None, feature_floor=floor).fit(X)
+        anomaly[floor] = -det.score_samples(new)
+    # the member reconstructs the constant column almost exactly on the training rows, so
+    # dividing by that error lets the new value outweigh the row off the plane...
+    assert anomaly[0.0][0] > 2 * anomaly[0.0][1]
+    # ...the floor puts it on the scale of an average column
+    assert anomaly[0.3][1] > 2 * anomaly[0.3][0]
 
 
 def test_refit_leaves_out_the_flagged_rows():

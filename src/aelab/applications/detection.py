@@ -232,7 +232,7 @@ class Ensemble:
 
 
 def score_scales(contributions: np.ndarray, normalization: str,
-                 groups: np.ndarray | None = None) -> np.ndarray:
+                 groups: np.ndarray | None = None, floor: float = 0.0) -> np.ndarray:
     """Per-feature divisors that put one member's training contributions on a common scale.
 
     ``"member"``: the member's median training anomaly score, for every feature (its
@@ -240,7 +240,10 @@ def score_scales(contributions: np.ndarray, normalization: str,
     one-hot block is one column) is divided by ``n_groups`` times its mean training
     contribution, so each column contributes ``1 / n_groups`` on average: a column the
     member reconstructs poorly even on normal rows does not dominate the score, nor
-    does a categorical column with many categories.
+    does a categorical column with many categories. A column's mean is first raised to
+    at least ``floor`` times the mean over columns (a variance floor): a column that is
+    constant on the training rows has a training error near zero, and dividing by it
+    would let any new value there outweigh every other column by orders of magnitude.
 
     Parameters
     ----------
@@ -249,6 +252,9 @@ def score_scales(contributions: np.ndarray, normalization: str,
     normalization : {"member", "feature"}
     groups : ndarray of int of shape (n_features,), optional
         The column each feature belongs to (default: each feature its own column).
+    floor : float, default=0.0
+        For ``"feature"``: the smallest column mean, as a fraction of the mean over
+        columns.
     """
     n_features = contributions.shape[1]
     if normalization == "member":
@@ -258,6 +264,7 @@ def score_scales(contributions: np.ndarray, normalization: str,
         _, group = np.unique(groups, return_inverse=True)
         n_groups = int(group.max()) + 1
         group_mean = np.bincount(group, weights=contributions.mean(0), minlength=n_groups)
+        group_mean = np.maximum(group_mean, floor * group_mean.mean())
         scale = n_groups * group_mean[group]
         scale = np.maximum(scale, 1e-6 * max(float(scale.max()), 1e-12))
     return np.where(np.isfinite(scale) & (scale > 1e-12), scale, 1.0)
@@ -274,6 +281,7 @@ def fit_ensemble(
     scorer: str = "reconstruction",
     normalization: str = "member",
     groups: np.ndarray | None = None,
+    feature_floor: float = 0.0,
     neighbors: int = 0,
     train_options: dict | None = None,
 ) -> Ensemble:
@@ -301,6 +309,8 @@ def fit_ensemble(
         :func:`score_scales`).
     groups : ndarray of int of shape (n_features,), optional
         The input column of each feature, for ``normalization="feature"``.
+    feature_floor : float, default=0.0
+        ``floor`` of :func:`score_scales`.
     neighbors : int, default=0
         ``k`` of the code-space neighbour term (see :class:`Ensemble`; 0: none). The
         reference codes are those of the training rows (at most ``MAX_REFERENCE`` of
@@ -329,7 +339,7 @@ def fit_ensemble(
         train(member, X, seed=int(seed), **(train_options or {}))
         ensemble.members.append(member)
         ensemble.scales.append(score_scales(feature_scores(member, X, scorer), normalization,
-                                            groups))
+                                            groups, feature_floor))
         if k:
             codes = member.encode(reference)
             scale = float(knn_distances(codes, codes, k, leave_one_out=True).mean())
@@ -358,9 +368,9 @@ def auto_settings(n_samples: int, n_features: int) -> AutoSettings:
 
     Code ``ceil(sqrt(d))``; one hidden layer of ``clip(d, 8, 64)`` units; batches of
     ``clip(n / 20, 16, 256)`` rows and as many epochs as make about ``TARGET_STEPS``
-    gradient steps (at least 5, at most 500). Chosen on the selection protocol of
-    ``benchmarks/adbench.py`` (never its test split); see
-    ``benchmarks/results/adbench_selection.md``.
+    gradient steps (at least 5, at most 500). Chosen in sweeps of an earlier,
+    single-split version of the selection protocol of ``benchmarks/adbench.py`` (never
+    its test split).
     """
     d = n_features
     batch_size = int(np.clip(n_samples // 20, 16, 256))
@@ -423,7 +433,8 @@ def fit_detector(
     train_options : dict, optional
         Further keyword arguments of :func:`aelab.train` (lr, validation_split, ...).
     **ensemble_options
-        ``model``, ``model_params``, ``scorer``, ``normalization``, ``groups`` of
+        ``model``, ``model_params``, ``scorer``, ``normalization``, ``groups``,
+        ``feature_floor`` of
         :func:`fit_ensemble`.
 
     Returns
