@@ -486,6 +486,8 @@ def test_bad_tables_raise_clear_errors():
     ({"early_stopping": 5, "validation_split": 0.0}, ValueError, "needs validation data"),
     ({"scorer": "elbo2"}, ValueError, "'scorer' parameter"),
     ({"neighbors": -1}, ValueError, "'neighbors' parameter"),
+    ({"feature_floor": -0.1}, ValueError, "'feature_floor' parameter"),
+    ({"feature_floor": float("nan")}, TypeError, "'feature_floor' parameter"),
 ])
 def test_bad_parameters_raise_in_fit(params, error, match):
     X, _ = planted(n=50)
