@@ -126,9 +126,10 @@ def test_planted_outliers_ranked_first_with_defaults():
     assert set(np.argsort(-anomaly)[: y.sum()]) == set(np.flatnonzero(y))
 
 
-def test_knn_distances_match_brute_force():
+@pytest.mark.parametrize("dim", [3, 9])  # the k-d tree and the brute-force search
+def test_knn_distances_match_brute_force(dim):
     rng = np.random.default_rng(0)
-    Q, R = rng.normal(size=(7, 3)), rng.normal(size=(20, 3))
+    Q, R = rng.normal(size=(7, dim)), rng.normal(size=(20, dim))
     dist = np.sqrt(((Q[:, None] - R[None]) ** 2).sum(-1))
     np.testing.assert_allclose(knn_distances(Q, R, 4), np.sort(dist, 1)[:, :4].mean(1), rtol=1e-5)
     own = np.sqrt(((R[:, None] - R[None]) ** 2).sum(-1))  # each row's own 0 is left out

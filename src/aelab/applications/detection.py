@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from sklearn.neighbors import KDTree
 from torch import Tensor
 
 from aelab import create, train
@@ -111,9 +112,19 @@ def auto_threshold(scores: np.ndarray) -> float:
     return float(q3 + 1.5 * (q3 - q1))
 
 
+# Codes of at most this many dimensions are searched with a k-d tree, wider ones by brute
+# force: a k-d tree prunes well only in a few dimensions (10 neighbours of 10,000 queries
+# among 10,000 rows on one CPU thread: 15x faster than brute force in 2-D, 3x in 6-D,
+# 1.5x in 8-D, 2x slower in 10-D).
+KD_TREE_MAX_DIM = 6
+
+
 def knn_distances(queries, reference, k: int, *, leave_one_out: bool = False,
                   batch_size: int = 2048) -> np.ndarray:
     """Mean Euclidean distance of each query row to its ``k`` nearest reference rows.
+
+    Exact either way: a k-d tree (float64) for at most ``KD_TREE_MAX_DIM`` columns,
+    else brute force (float32, ``batch_size`` queries at a time).
 
     Parameters
     ----------
@@ -129,16 +140,23 @@ def knn_distances(queries, reference, k: int, *, leave_one_out: bool = False,
     -------
     ndarray of shape (n,), float64
     """
+    skip = int(leave_one_out)
+    m = len(reference)
+    if not 1 <= k <= m - skip:
+        raise ValueError(f"k={k} neighbours need at least {k + skip} reference rows; got {m}.")
+    if len(queries) == 0:
+        return np.zeros(0)
+    if np.shape(reference)[1] <= KD_TREE_MAX_DIM:
+        tree = KDTree(np.asarray(reference, dtype=np.float64))
+        distances = tree.query(np.asarray(queries, dtype=np.float64), k=k + skip)[0]
+        return distances[:, skip:].mean(1)
     q = torch.as_tensor(np.asarray(queries, dtype=np.float32))  # codes are float32
     r = torch.as_tensor(np.asarray(reference, dtype=np.float32))
-    skip = int(leave_one_out)
-    if not 1 <= k <= r.shape[0] - skip:
-        raise ValueError(f"k={k} neighbours need at least {k + skip} reference rows; got {r.shape[0]}.")
     parts = []
     for i in range(0, q.shape[0], batch_size):
         d = torch.cdist(q[i : i + batch_size], r)
         parts.append(d.topk(k + skip, dim=1, largest=False).values[:, skip:].mean(1))
-    return torch.cat(parts).double().numpy() if parts else np.zeros(0)
+    return torch.cat(parts).double().numpy()
 
 
 # --------------------------------------------------------------------------- ensembles
