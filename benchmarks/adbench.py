@@ -356,8 +356,8 @@ def main(argv=None) -> int:
         "contamination = its anomaly rate; ROC-AUC / AP on the 40%."
         if args.protocol == "test" else
         f"Selection protocol: {SELECTION_FOLDS}-fold stratified cross-validation inside the 60% "
-        "training part of each seed's stratified 60/40 split: fit on two folds without labels, "
-        "ROC-AUC / AP on the third, every training row scored once per seed; means over seeds "
+        f"training part of each seed's stratified 60/40 split: fit on {SELECTION_FOLDS - 1} folds "
+        "without labels, ROC-AUC / AP on the other, every training row scored once per seed; means over seeds "
         "and folds. The test 40% is never read.")
     setup = {"command": " ".join(["python benchmarks/adbench.py", *(argv if argv is not None else sys.argv[1:])]),
              "machine": facts, "pyod": pyod.__version__, "sklearn": sklearn.__version__,

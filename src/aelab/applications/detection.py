@@ -282,9 +282,9 @@ def score_scales(contributions: np.ndarray, normalization: str,
         _, group = np.unique(groups, return_inverse=True)
         n_groups = int(group.max()) + 1
         group_mean = np.bincount(group, weights=contributions.mean(0), minlength=n_groups)
-        group_mean = np.maximum(group_mean, floor * group_mean.mean())
+        # the floor; and at least 1e-6 of the largest mean, so that no divisor is ~0
+        group_mean = np.maximum(group_mean, max(floor * group_mean.mean(), 1e-6 * group_mean.max()))
         scale = n_groups * group_mean[group]
-        scale = np.maximum(scale, 1e-6 * max(float(scale.max()), 1e-12))
     return np.where(np.isfinite(scale) & (scale > 1e-12), scale, 1.0)
 
 
