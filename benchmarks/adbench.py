@@ -105,6 +105,7 @@ def pyod_vae(contamination, seed):
 DETECTORS: dict[str, Callable] = {
     "aelab": aelab_variant(),  # the defaults of AutoencoderOutlierDetector
     "aelab-no-neighbors": aelab_variant(neighbors=0),  # reconstruction error alone
+    "aelab-10-neighbors": aelab_variant(neighbors=10),  # the neighbour term whatever the code width
     "aelab-5-neighbors": aelab_variant(neighbors=5),
     "aelab-20-neighbors": aelab_variant(neighbors=20),
     "aelab-no-refit": aelab_variant(refits=0),
@@ -121,9 +122,11 @@ DETECTORS: dict[str, Callable] = {
     "PCA-reconstruction": lambda c, s: PCAReconstruction(),
     "LOF": lambda c, s: Sklearnish(LocalOutlierFactor(novelty=True, contamination=c)),
 }
-DEFAULT_METHODS = ["aelab", "aelab-no-floor", "aelab-no-neighbors", "aelab-no-refit", "aelab-relu",
+DEFAULT_METHODS = ["aelab", "aelab-no-floor", "aelab-no-neighbors", "aelab-10-neighbors",
+                   "aelab-no-refit", "aelab-relu",
                    "pyod-AutoEncoder", "pyod-VAE", "IsolationForest", "PCA-reconstruction", "LOF"]
-SELECTION_METHODS = ["aelab", "aelab-no-floor", "aelab-no-neighbors", "aelab-no-refit", "aelab-relu",
+SELECTION_METHODS = ["aelab", "aelab-no-floor", "aelab-no-neighbors", "aelab-10-neighbors",
+                     "aelab-no-refit", "aelab-relu",
                      "aelab-member-norm", "pyod-AutoEncoder", "IsolationForest", "PCA-reconstruction",
                      "LOF"]
 

@@ -72,6 +72,9 @@ def test_errors_exit_2(tmp_path, tables, capsys):
     assert main(["detect", "fit", "--data", str(train), "--out", str(tmp_path / "d"),
                  "--contamination", "lots"]) == 2
     assert "--contamination must be a number or 'auto'" in capsys.readouterr().err
+    assert main(["detect", "fit", "--data", str(train), "--out", str(tmp_path / "d"),
+                 "--neighbors", "some"]) == 2
+    assert "--neighbors must be an integer or 'auto'" in capsys.readouterr().err
 
     out = tmp_path / "det"
     assert main(["detect", "fit", "--data", str(train), "--out", str(out), "--id-column", "id",

@@ -168,6 +168,20 @@ def test_reference_codes_are_a_capped_sample_of_the_training_rows(monkeypatch):
     assert all(np.isclose(codes, row).all(1).any() for row in ref)  # training rows' codes
 
 
+@pytest.mark.parametrize("d, latent_dim, expected", [
+    (8, "auto", 10),   # code ceil(sqrt(8)) = 3
+    (36, "auto", 10),  # code 6: the widest with the term
+    (37, "auto", 0),   # code 7
+    (37, 6, 10),       # an explicit code decides, not the data's width
+    (8, [2, 7], 0),    # every member's code must be narrow
+])
+def test_auto_neighbors_follow_the_code_width(d, latent_dim, expected):
+    X, _ = planted(n=60, d=d)
+    det = tiny_detector(refits=0, latent_dim=latent_dim, epochs=1).fit(X)
+    assert det.neighbors == "auto" and det.ensemble_.neighbors == expected
+    assert len(det.ensemble_.references) == (det.n_members if expected else 0)
+
+
 def test_neighbour_term_flags_a_row_in_a_gap_of_the_data():
     # rows on a line in R^6 in two clusters (|t| in [1, 2]); a row on the line at t = 0 is
     # reconstructed as well as any, but no training row is near it
@@ -487,6 +501,7 @@ def test_bad_tables_raise_clear_errors():
     ({"early_stopping": 5, "validation_split": 0.0}, ValueError, "needs validation data"),
     ({"scorer": "elbo2"}, ValueError, "'scorer' parameter"),
     ({"neighbors": -1}, ValueError, "'neighbors' parameter"),
+    ({"neighbors": "many"}, TypeError, "'neighbors' parameter .* or 'auto'"),
     ({"feature_floor": -0.1}, ValueError, "'feature_floor' parameter"),
     ({"feature_floor": float("nan")}, TypeError, "'feature_floor' parameter"),
 ])

@@ -369,6 +369,10 @@ def fit_ensemble(
 # --------------------------------------------------------------------------- defaults
 # Gradient steps per member: about this many whatever the data size (see auto_settings).
 TARGET_STEPS = 150
+# The code-space neighbour term of the default detector: this many neighbours, for codes
+# of at most NEIGHBOR_MAX_CODE dimensions (see auto_neighbors).
+AUTO_NEIGHBORS = 10
+NEIGHBOR_MAX_CODE = 6
 
 
 @dataclass(frozen=True)
@@ -397,6 +401,20 @@ def auto_settings(n_samples: int, n_features: int) -> AutoSettings:
                         batch_size)
 
 
+def auto_neighbors(code_sizes: Sequence[int]) -> int:
+    """``k`` of the code-space neighbour term for members with these code sizes.
+
+    ``AUTO_NEIGHBORS`` if every code has at most ``NEIGHBOR_MAX_CODE`` dimensions, else 0
+    (reconstruction error alone). Measured on the selection protocol of
+    ``benchmarks/adbench.py``, the term raises ROC-AUC where a narrow code keeps the
+    clusters of the data apart (glass +0.07, vowels +0.07, letter +0.04, wine +0.04); on
+    the four data sets whose default code is wider (``d > 36``: Arrhythmia, mnist, musk,
+    optdigits) it changed Arrhythmia and musk by at most 0.002 and lowered mnist by 0.013
+    and optdigits, whose outliers form a dense cluster of their own, by 0.105.
+    """
+    return AUTO_NEIGHBORS if max(int(c) for c in code_sizes) <= NEIGHBOR_MAX_CODE else 0
+
+
 def trim_threshold(scores: np.ndarray, contamination) -> float:
     """Anomaly score above which training rows are left out of the next refit.
 
@@ -419,7 +437,7 @@ def fit_detector(
     epochs: int | None = None,
     batch_size: int | None = None,
     seeds: Sequence[int] = (0,),
-    neighbors: int = 0,
+    neighbors: int | None = 0,
     train_options: dict | None = None,
     **ensemble_options,
 ) -> Ensemble:
@@ -444,10 +462,11 @@ def fit_detector(
         None: :func:`auto_settings` for the rows each fit sees.
     seeds : sequence of int
         ``seeds[i]`` seeds member ``i`` of every fit (needs ``n_members`` of them).
-    neighbors : int, default=0
+    neighbors : int or None, default=0
         ``k`` of the code-space neighbour term of the final ensemble (see
-        :class:`Ensemble`); the refits choose rows by reconstruction error alone, and the
-        reference codes are those of the rows kept.
+        :class:`Ensemble`; None: :func:`auto_neighbors` of its code sizes); the refits
+        choose rows by reconstruction error alone, and the reference codes are those of
+        the rows kept.
     train_options : dict, optional
         Further keyword arguments of :func:`aelab.train` (lr, validation_split, ...).
     **ensemble_options
@@ -461,14 +480,16 @@ def fit_detector(
     """
     val = (train_options or {}).get("validation_split", 0.0)
 
-    def fit_on(rows: np.ndarray, members: int, k: int = 0) -> Ensemble:
+    def fit_on(rows: np.ndarray, members: int, k: int | None = 0) -> Ensemble:
         auto = auto_settings(int(len(rows) * (1.0 - val)), X.shape[1])
         options = {**(train_options or {}), "epochs": epochs or auto.epochs,
                    "batch_size": batch_size or auto.batch_size}
-        return fit_ensemble(rows, code_sizes=code_sizes or (auto.code_size,),
+        sizes = code_sizes or (auto.code_size,)
+        return fit_ensemble(rows, code_sizes=sizes,
                             hidden=auto.hidden if hidden is None else hidden,
-                            seeds=seeds[:members], neighbors=k, train_options=options,
-                            **ensemble_options)
+                            seeds=seeds[:members],
+                            neighbors=auto_neighbors(sizes) if k is None else k,
+                            train_options=options, **ensemble_options)
 
     rows = X
     for _ in range(refits):

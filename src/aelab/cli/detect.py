@@ -43,9 +43,10 @@ def add_parser(sub):
                      help="autoencoders in the final ensemble")
     fit.add_argument("--refits", type=int, default=DEFAULTS["refits"],
                      help="refits on the rows below the outlier threshold (0: fit once)")
-    fit.add_argument("--neighbors", type=int, default=DEFAULTS["neighbors"],
+    fit.add_argument("--neighbors", default=DEFAULTS["neighbors"],
                      help="nearest training codes whose mean distance is added to the score "
-                          "(0: reconstruction error only)")
+                          "(0: reconstruction error only; 'auto': 10 for codes of at most 6 "
+                          "dimensions, else 0)")
     fit.add_argument("--epochs", default="auto", help="maximum epochs per member, or 'auto'")
     fit.add_argument("--seed", type=int, default=0, help="seed for weights, shuffling, splits")
     fit.set_defaults(func=run_fit)
@@ -95,8 +96,10 @@ def run_fit(args) -> int:
     contamination = args.contamination if args.contamination == "auto" else _as_float(
         args.contamination, "--contamination")
     epochs = args.epochs if args.epochs == "auto" else _as_int(args.epochs, "--epochs")
+    neighbors = args.neighbors if args.neighbors == "auto" else _as_int(args.neighbors,
+                                                                        "--neighbors")
     det = AutoencoderOutlierDetector(model=args.model, n_members=args.n_members, refits=args.refits,
-                                     neighbors=args.neighbors,
+                                     neighbors=neighbors,
                                      epochs=epochs, contamination=contamination,
                                      random_state=args.seed)
     t0 = time.perf_counter()

@@ -45,7 +45,8 @@ class AutoencoderOutlierDetector(OutlierMixin, AutoencoderEstimatorMixin):
     3. ``refits`` times, the rows above the outlier threshold are left out and the
        detector is fitted again on the rest (least-trimmed-squares C-steps): outliers
        in the training data stop shaping the autoencoders and the standardisation.
-    4. Each member of the final fit adds the mean distance from a row's code to the
+    4. With codes of at most 6 dimensions (``neighbors="auto"``), each member of the
+       final fit adds the mean distance from a row's code to the
        ``neighbors`` nearest codes of the rows kept, divided by that distance's mean
        over those rows, so that both terms weigh alike on training data. A row that
        lies on the learned manifold but in a region no training row occupies (between
@@ -84,10 +85,12 @@ class AutoencoderOutlierDetector(OutlierMixin, AutoencoderEstimatorMixin):
         Autoencoders in the final ensemble, each with its own seed.
     refits : int, default=3
         Trimmed refits (0: fit once). The fits before the last use one member.
-    neighbors : int, default=10
+    neighbors : int or "auto", default="auto"
         Each member adds to a row's score the mean distance from its code to the ``k``
         nearest codes of the training rows kept after the last refit, divided by that
         distance's training mean (0: reconstruction error only). See step 4 above.
+        ``"auto"``: 10 for codes of at most 6 dimensions, else 0 (see
+        :func:`aelab.applications.detection.auto_neighbors`).
     epochs : int or "auto", default="auto"
         Maximum epochs per member; ``"auto"`` gives about 150 gradient steps whatever
         the data size.
@@ -167,7 +170,7 @@ class AutoencoderOutlierDetector(OutlierMixin, AutoencoderEstimatorMixin):
         activation: str = "tanh",
         n_members: int = 3,
         refits: int = 3,
-        neighbors: int = 10,
+        neighbors="auto",
         epochs="auto",
         batch_size="auto",
         lr: float = 1e-3,
@@ -232,7 +235,7 @@ class AutoencoderOutlierDetector(OutlierMixin, AutoencoderEstimatorMixin):
             check_number(self.contamination, "contamination", owner, low=0.0, high=0.5,
                          low_inclusive=False)
         refits = check_number(self.refits, "refits", owner, kind=int, low=0)
-        neighbors = check_number(self.neighbors, "neighbors", owner, kind=int, low=0)
+        neighbors = self._check_auto_int(self.neighbors, "neighbors", low=0)
         check_choice(self.scaling, Scaler.KINDS, "scaling", owner)
         latent_dim = self._check_latent_dims()
         hidden = None if _is_auto(self.hidden) else check_widths(self.hidden, "hidden", owner)
