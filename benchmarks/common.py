@@ -53,10 +53,24 @@ def matmul_flops(n: int = 2048, reps: int = 20) -> float:
     return 2 * n**3 / min(times)
 
 
+def json_text(value, indent: int = 0) -> str:
+    """``json.dumps(value, indent=2)``, except that a dict holding no list or dict (a
+    result row) stands on one line: a file of thousands of runs stays small and readable."""
+    if isinstance(value, dict) and any(isinstance(v, (dict, list)) for v in value.values()):
+        pad = " " * (indent + 2)
+        items = [f"{pad}{json.dumps(str(k))}: {json_text(v, indent + 2)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
+    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
+        pad = " " * (indent + 2)
+        return ("[\n" + ",\n".join(pad + json_text(v, indent + 2) for v in value) + "\n"
+                + " " * indent + "]")
+    return json.dumps(value)
+
+
 def write(name: str, markdown: str, payload: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.md").write_text(markdown)
-    (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2))
+    (RESULTS / f"{name}.json").write_text(json_text(payload) + "\n")
 
 
 def command_line(script: str, options: dict) -> str:
