@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 import aelab
-from aelab.applications.detection import top_features
+from aelab.applications.detection import AUTO_NEIGHBORS, NEIGHBOR_MAX_CODE, top_features
 from aelab.cli.options import Formatter
 from aelab.persistence import atomic_write_bytes
 from aelab.sklearn import AutoencoderOutlierDetector
@@ -45,8 +45,8 @@ def add_parser(sub):
                      help="refits on the rows below the outlier threshold (0: fit once)")
     fit.add_argument("--neighbors", default=DEFAULTS["neighbors"],
                      help="nearest training codes whose mean distance is added to the score "
-                          "(0: reconstruction error only; 'auto': 10 for codes of at most 6 "
-                          "dimensions, else 0)")
+                          f"(0: reconstruction error only; 'auto': {AUTO_NEIGHBORS} for codes of "
+                          f"at most {NEIGHBOR_MAX_CODE} dimensions, else 0)")
     fit.add_argument("--epochs", default="auto", help="maximum epochs per member, or 'auto'")
     fit.add_argument("--seed", type=int, default=0, help="seed for weights, shuffling, splits")
     fit.set_defaults(func=run_fit)
@@ -93,11 +93,9 @@ def read_table(args):
 
 def run_fit(args) -> int:
     X, _ = read_table(args)
-    contamination = args.contamination if args.contamination == "auto" else _as_float(
-        args.contamination, "--contamination")
-    epochs = args.epochs if args.epochs == "auto" else _as_int(args.epochs, "--epochs")
-    neighbors = args.neighbors if args.neighbors == "auto" else _as_int(args.neighbors,
-                                                                        "--neighbors")
+    contamination = _auto_or(args.contamination, "--contamination", float)
+    epochs = _auto_or(args.epochs, "--epochs", int)
+    neighbors = _auto_or(args.neighbors, "--neighbors", int)
     det = AutoencoderOutlierDetector(model=args.model, n_members=args.n_members, refits=args.refits,
                                      neighbors=neighbors,
                                      epochs=epochs, contamination=contamination,
@@ -144,15 +142,12 @@ def write_scores(path, id_name, ids, anomaly, outlier, tops, k) -> None:
     atomic_write_bytes(path, buf.getvalue().encode())
 
 
-def _as_float(text: str, flag: str) -> float:
+def _auto_or(text: str, flag: str, kind: type):
+    """``"auto"``, or ``text`` as ``kind`` (int or float)."""
+    if text == "auto":
+        return text
     try:
-        return float(text)
+        return kind(text)
     except ValueError:
-        raise ValueError(f"{flag} must be a number or 'auto'; got {text!r}.") from None
-
-
-def _as_int(text: str, flag: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"{flag} must be an integer or 'auto'; got {text!r}.") from None
+        what = "an integer" if kind is int else "a number"
+        raise ValueError(f"{flag} must be {what} or 'auto'; got {text!r}.") from None
