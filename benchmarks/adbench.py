@@ -204,11 +204,14 @@ def warm_up(methods) -> None:
 
 def summarise(rows: list[dict], methods: list[str], names: list[str]) -> dict:
     """Per data set means over seeds, overall means, ranks and win counts."""
+    runs: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        runs.setdefault((r["dataset"], r["method"]), []).append(r)
     table: dict[str, dict[str, dict[str, float]]] = {}
     for name in names:
         table[name] = {}
         for m in methods:
-            sel = [r for r in rows if r["dataset"] == name and r["method"] == m]
+            sel = runs.get((name, m))
             if sel:
                 table[name][m] = {k: float(np.mean([r[k] for r in sel]))
                                   for k in ("roc_auc", "average_precision", "fit_s", "score_s")}
@@ -232,16 +235,18 @@ def summarise(rows: list[dict], methods: list[str], names: list[str]) -> dict:
             "total_score_s": float(sum(table[n][m]["score_s"] for n in complete)),
         }
     return {"per_dataset": table, "overall": overall, "complete_datasets": complete,
-            "paired": paired_differences(rows, "aelab", "pyod-AutoEncoder", complete)}
+            "paired": paired_differences(runs, "aelab", "pyod-AutoEncoder", complete)}
 
 
-def paired_differences(rows: list[dict], ours: str, theirs: str, names: list[str]) -> dict:
+def paired_differences(runs: dict[tuple[str, str], list[dict]], ours: str, theirs: str,
+                       names: list[str]) -> dict:
     """Per data set: ROC-AUC of ``ours`` minus ``theirs`` on the same split (seed, fold),
-    its mean, standard error and the number of splits each method won."""
+    its mean, standard error and the number of splits each method won. ``runs``: the
+    result rows of each (data set, method)."""
     out = {}
     for name in names:
-        auc = {m: {(r["seed"], r.get("fold", 0)): r["roc_auc"] for r in rows
-                   if r["dataset"] == name and r["method"] == m} for m in (ours, theirs)}
+        auc = {m: {(r["seed"], r.get("fold", 0)): r["roc_auc"] for r in runs.get((name, m), [])}
+               for m in (ours, theirs)}
         keys = sorted(set(auc[ours]) & set(auc[theirs]))
         if not keys:
             continue

@@ -56,15 +56,17 @@ def matmul_flops(n: int = 2048, reps: int = 20) -> float:
 def json_text(value, indent: int = 0) -> str:
     """``json.dumps(value, indent=2)``, except that a dict holding no list or dict (a
     result row) stands on one line: a file of thousands of runs stays small and readable."""
-    if isinstance(value, dict) and any(isinstance(v, (dict, list)) for v in value.values()):
-        pad = " " * (indent + 2)
-        items = [f"{pad}{json.dumps(str(k))}: {json_text(v, indent + 2)}" for k, v in value.items()]
-        return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
-    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
-        pad = " " * (indent + 2)
-        return ("[\n" + ",\n".join(pad + json_text(v, indent + 2) for v in value) + "\n"
-                + " " * indent + "]")
-    return json.dumps(value)
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    if not any(isinstance(v, (dict, list)) for v in children):
+        return json.dumps(value)
+    if isinstance(value, dict):
+        items, brackets = [f"{json.dumps(str(k))}: {json_text(v, indent + 2)}"
+                           for k, v in value.items()], "{}"
+    else:
+        items, brackets = [json_text(v, indent + 2) for v in value], "[]"
+    pad = " " * (indent + 2)
+    return (brackets[0] + "\n" + ",\n".join(pad + item for item in items) + "\n"
+            + " " * indent + brackets[1])
 
 
 def write(name: str, markdown: str, payload: dict) -> None:
