@@ -35,7 +35,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.neighbors import LocalOutlierFactor
 from sklearn.preprocessing import StandardScaler
 
-from aelab.evaluation import pca_reconstruction
+from aelab.applications.evaluation import pca_reconstruction
 from aelab.sklearn import AutoencoderOutlierDetector
 from common import RESULTS, data_dir, machine, write
 

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 import aelab
-from aelab.evaluation import pca_reconstruction, squared_errors
+from aelab.applications.evaluation import pca_reconstruction, squared_errors
 from common import data_dir, machine, parse_args, write
 
 WIDTHS = (1000, 500, 250, 30)

@@ -27,8 +27,8 @@ import numpy as np
 import torch
 
 import aelab
-from aelab.distributions import DiagonalGaussian
-from aelab.seeding import seeded
+from aelab.core.distributions import DiagonalGaussian
+from aelab.core.seeding import seeded
 from common import RESULTS, data_dir, machine, parse_args, write
 
 ONE = dict(hidden=(200, 200), latent_dim=50)

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 import aelab
-from aelab.evaluation import pca_reconstruction
+from aelab.applications.evaluation import pca_reconstruction
 from common import data_dir, machine, matmul_flops, parse_args, write
 
 WIDTHS = (784, 1000, 500, 250, 30)

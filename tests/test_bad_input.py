@@ -87,7 +87,7 @@ def test_bernoulli_needs_unit_interval(tiny_data):
         aelab.train(model, x, epochs=1)
     auto = aelab.create("ae", input_shape=12, likelihood="bernoulli")  # auto -> minmax
     aelab.train(auto, x, epochs=1)
-    assert auto.scaler.kind == "minmax"
+    assert auto.scaler.fitted_kind == "minmax"
 
 
 def test_labels_length_mismatch(model, tiny_data):

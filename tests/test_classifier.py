@@ -24,10 +24,10 @@ def test_from_autoencoder_copies_encoder_and_scaling(digits):
     ae = aelab.create("ae", input_shape=64, latent_dim=8, hidden=(16,), seed=0)
     aelab.train(ae, x, epochs=2, device="cpu")
     clf = aelab.Classifier.from_autoencoder(ae, n_classes=10)
-    assert clf.scaler.kind == "standard" and clf.scaler.fitted
+    assert clf.scaler.fitted_kind == "standard"
     t = torch.from_numpy(x[:20])
     with torch.no_grad():
-        np.testing.assert_array_equal(clf.encoder(clf.scaler(t)).numpy(), ae.encode(x[:20]))
+        np.testing.assert_array_equal(clf.features(t).numpy(), ae.encode(x[:20]))
     # a copy: training the classifier leaves the autoencoder alone
     before = ae.encode(x[:20])
     aelab.train(clf, x, digits.y_train, epochs=1, device="cpu")
@@ -39,9 +39,9 @@ def test_random_init_baseline_has_same_architecture(trained_ae):
     scratch = aelab.Classifier.from_autoencoder(trained_ae, 10, pretrained=False, seed=1)
     a, b = pre.state_dict(), scratch.state_dict()
     assert {k: v.shape for k, v in a.items()} == {k: v.shape for k, v in b.items()}
-    assert not torch.equal(a["encoder.1.weight"], b["encoder.1.weight"])
+    assert not torch.equal(a["features.encoder.1.weight"], b["features.encoder.1.weight"])
     assert torch.equal(a["head.1.weight"], b["head.1.weight"])  # same seed, same head
-    assert not scratch.scaler.fitted or scratch.scaler.kind == "none"
+    assert scratch.scaler.fitted_kind in (None, "none")  # not copied: fitted when trained
 
 
 def test_fine_tuning_learns_digits(trained_ae, digits):
@@ -112,10 +112,17 @@ def test_works_on_any_registered_encoder(digits, name, config):
     assert clf.predict(digits.X_test).shape == (360,)
 
 
-def test_hierarchical_vae_is_refused():
-    vae = aelab.create("vae", input_shape=64, latent_dim=4, intermediate_dims=(8,), seed=0)
-    with pytest.raises(ValueError, match="intermediate_dims"):
-        aelab.Classifier.from_autoencoder(vae, 10)
+def test_hierarchical_vae_features_are_its_top_code(digits):
+    """A VAE with several stochastic layers: the features are the top layer's posterior mean,
+    the means propagated through the layers, exactly what ``encode`` returns."""
+    vae = aelab.create("vae", input_shape=64, latent_dim=4, intermediate_dims=(8,),
+                       latent_hidden=(6,), seed=0)
+    aelab.train(vae, digits.X_train[:100], epochs=1, device="cpu")
+    clf = aelab.Classifier.from_autoencoder(vae, 10)
+    with torch.no_grad():
+        features = clf.features(torch.from_numpy(digits.X_test[:5]))
+    np.testing.assert_array_equal(features.numpy(), vae.encode(digits.X_test[:5]))
+    assert any(k.startswith("features.up0.") for k in clf.state_dict())  # fine-tuned too
 
 
 def test_bad_input(trained_ae, digits):

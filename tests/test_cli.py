@@ -53,7 +53,7 @@ def test_train_on_csv_and_resume(tmp_path):
     assert main(args[:-4] + ["--epochs", "4", "--out", str(tmp_path / "r"), "--resume"]) == 0
     history = json.loads((tmp_path / "r" / "history.json").read_text())
     assert history["epochs_run"] == 4
-    assert aelab.load(tmp_path / "r").scaler.kind == "standard"
+    assert aelab.load(tmp_path / "r").scaler.fitted_kind == "standard"
 
 
 def test_errors_exit_2(tmp_path, capsys):

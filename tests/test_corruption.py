@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import aelab
-from aelab.corruption import gaussian_noise, masking_noise, salt_pepper_noise
+from aelab.core.corruption import gaussian_noise, masking_noise, salt_pepper_noise
 
 
 def _x(n=400, d=50):

@@ -8,8 +8,8 @@ import torch
 
 import aelab
 from aelab.applications.generation import interpolate, traverse
-from aelab.distributions import DiagonalGaussian
-from aelab.losses import gaussian_kl, log_mean_exp, mmd_imq
+from aelab.core.distributions import DiagonalGaussian
+from aelab.core.losses import gaussian_kl, log_mean_exp, mmd_imq
 from aelab.nn.priors import PRIORS
 
 

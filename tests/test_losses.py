@@ -1,4 +1,4 @@
-"""Numerical properties of the math in aelab.losses."""
+"""Numerical properties of the math in aelab.core.losses."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import aelab
-from aelab.losses import (
+from aelab.core.losses import (
     LIKELIHOODS,
     bernoulli_kl,
     contractive_sigmoid,
@@ -15,8 +15,8 @@ from aelab.losses import (
     jacobian_frobenius_sq,
     kl_sparsity,
     l1_sparsity,
-    top_k,
 )
+from aelab.nn.layers import TopK
 
 
 @settings(max_examples=50, deadline=None)
@@ -46,7 +46,7 @@ def test_l1_sums_over_units():
 @given(k=st.integers(1, 12), seed=st.integers(0, 1000))
 def test_top_k_keeps_exactly_k_largest(k, seed):
     h = torch.randn(7, 12, generator=torch.Generator().manual_seed(seed), requires_grad=True)
-    out = top_k(h, k)
+    out = TopK(k)(h)
     assert ((out != 0).sum(1) == k).all()
     idx = torch.topk(h, k, dim=1).indices
     assert torch.equal(out.gather(1, idx), h.gather(1, idx))

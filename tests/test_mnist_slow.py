@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import aelab
-from aelab.evaluation import pca_reconstruction
+from aelab.applications.evaluation import pca_reconstruction
 from conftest import shared_data_dir
 
 pytestmark = [

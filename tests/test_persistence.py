@@ -1,12 +1,14 @@
 """Saved models: safetensors + JSON, checksummed, clear errors, no pickle."""
 
+import hashlib
 import json
 
 import numpy as np
 import pytest
+from safetensors.torch import load_file, save_file
 
 import aelab
-from aelab.persistence import CONFIG_FILE, WEIGHTS_FILE
+from aelab.models.persistence import CONFIG_FILE, WEIGHTS_FILE
 
 
 @pytest.fixture
@@ -24,8 +26,12 @@ def test_files_and_config_contents(saved):
     cfg = json.loads((path / CONFIG_FILE).read_text())
     assert cfg["model"] == "sparse" and cfg["config"]["penalty"] == "topk"
     assert cfg["aelab_version"] == aelab.__version__ and cfg["metadata"] == {"data": "tiny"}
-    assert cfg["preprocessing"]["kind"] == "standard"
-    np.testing.assert_allclose(cfg["preprocessing"]["shift"], model.scaler.shift.numpy())
+    # Config = constructor arguments; the fitted scaling is in the weights file.
+    assert "preprocessing" not in cfg and cfg["format_version"] == 2
+    tensors = load_file(path / WEIGHTS_FILE)
+    np.testing.assert_array_equal(tensors["scaler.shift"].numpy(), model.scaler.shift.numpy())
+    assert model.scaler.fitted_kind == "standard"
+    assert int(tensors["scaler.fitted_index"]) == model.scaler.FITTED_KINDS.index("standard")
     assert len(cfg["weights"]["sha256"]) == 64
 
 
@@ -104,3 +110,24 @@ def test_tied_weights_saved_once(tmp_path, tiny_data):
     loaded = aelab.load(tmp_path / "t")
     assert not any("decoder" in k and k.endswith("weight") for k in loaded.state_dict())
     np.testing.assert_array_equal(loaded.reconstruct(x), model.reconstruct(x))
+
+
+def test_format_1_files_still_load(saved):
+    """Format 1 kept the fitted scaling in config.json and not in the weights file."""
+    model, path, x = saved
+    cfg = json.loads((path / CONFIG_FILE).read_text())
+    tensors = load_file(path / WEIGHTS_FILE)
+    scaling = {k: tensors.pop(f"scaler.{k}") for k in ("shift", "scale", "fitted_index")}
+    save_file(tensors, path / WEIGHTS_FILE)
+    cfg.update(format_version=1, preprocessing={"kind": "standard",
+                                                "shift": scaling["shift"].tolist(),
+                                                "scale": scaling["scale"].tolist()})
+    cfg["weights"]["sha256"] = hashlib.sha256((path / WEIGHTS_FILE).read_bytes()).hexdigest()
+    (path / CONFIG_FILE).write_text(json.dumps(cfg))
+    old = aelab.load(path)
+    assert old.scaler.fitted_kind == "standard"
+    np.testing.assert_array_equal(old.reconstruct(x), model.reconstruct(x))
+    cfg["preprocessing"]["kind"] = "quantile"
+    (path / CONFIG_FILE).write_text(json.dumps(cfg))
+    with pytest.raises(ValueError, match="format 1"):
+        aelab.load(path)

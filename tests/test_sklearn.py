@@ -17,7 +17,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 import aelab
 import aelab.sklearn
 from aelab.applications.detection import (
-    REFERENCE_FILE,
+    ARRAYS_FILE,
     SCORERS,
     TARGET_STEPS,
     auto_settings,
@@ -157,7 +157,7 @@ def test_neighbour_term_adds_normalised_code_distance():
 
 
 def test_reference_codes_are_a_capped_sample_of_the_training_rows(monkeypatch):
-    import aelab.applications.detection as detection
+    import aelab.applications.detection.ensemble as detection
 
     monkeypatch.setattr(detection, "MAX_REFERENCE", 50)
     X, _ = planted(n=200)
@@ -452,7 +452,7 @@ def test_save_load_identical_scores_numpy(tmp_path):
     assert same.get_params() == det.get_params()
     with pytest.raises(ValueError, match="not a AutoencoderTransformer"):
         AutoencoderTransformer.load(tmp_path / "d")
-    codes = tmp_path / "d" / "members" / REFERENCE_FILE  # the neighbour term's training codes
+    codes = tmp_path / "d" / "members" / ARRAYS_FILE  # score scales and the training codes
     codes.write_bytes(codes.read_bytes()[:-8])
     with pytest.raises(ValueError, match="SHA-256 differs"):
         AutoencoderOutlierDetector.load(tmp_path / "d")

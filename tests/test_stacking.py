@@ -88,7 +88,7 @@ def test_scaled_input_unrolls_exactly(digits):
     x = digits.X_train * 16.0 - 3.0  # outside [0, 1]: the first layer fits standard scaling
     st = aelab.greedy_pretrain(x, (12, 4), epochs=2, device="cpu")
     deep = st.unroll()
-    assert deep.scaler.kind == "standard"
+    assert deep.scaler.fitted_kind == "standard"
     np.testing.assert_allclose(deep.reconstruct(x[:50]), st.reconstruct(x[:50]), atol=1e-4)
     before = deep.scaler.shift.clone()
     aelab.train(deep, x[:100], epochs=1, device="cpu")  # fine-tuning keeps the copied scaling

@@ -1,5 +1,8 @@
 """aelab: the autoencoder family, working, fast, correct and measured.
 
+This module only re-exports the public API; every name is defined on one floor below
+(see CONTRIBUTING.md for the floors).
+
 >>> import aelab
 >>> ds = aelab.data.load("digits")
 >>> model = aelab.create("denoising", input_shape=64, latent_dim=16, corruption="masking", seed=0)
@@ -8,66 +11,43 @@
 (360, 64)
 """
 
-__version__ = "0.1.0"
-
 from aelab import data
+from aelab.applications.evaluation import log_likelihood
+from aelab.applications.pretraining import StackResult, greedy_pretrain
 from aelab.applications.probes import ProbeResult, knn_probe, linear_probe
-from aelab.evaluation import log_likelihood
-from aelab.models import MODELS, Autoencoder, Phase, get_model_class, list_models
-from aelab.models.classifier import Classifier
-from aelab.persistence import load_model as load
-from aelab.seeding import seeded
+from aelab.core.version import __version__
+from aelab.models import (
+    MODELS,
+    Autoencoder,
+    Classifier,
+    Phase,
+    Trainable,
+    create,
+    get_model_class,
+    list_models,
+)
+from aelab.models.persistence import load_model as load
 from aelab.training import NonFiniteLossError, TrainResult, train
-from aelab.training.stacking import StackResult, greedy_pretrain
-from aelab.validation import check_unknown_options
-
-
-def create(name: str, seed: int | None = None, **config) -> Autoencoder:
-    """Build a registered model from its config.
-
-    Parameters
-    ----------
-    name : str
-        A name from :func:`list_models`.
-    seed : int, optional
-        Seed for the weight initialisation (the global RNG is left as it was).
-    **config
-        The model's constructor arguments, e.g. ``input_shape=784, latent_dim=30``.
-
-    Examples
-    --------
-    >>> import aelab
-    >>> aelab.create("sparse", input_shape=64, latent_dim=128, penalty="kl", rho=0.05).name
-    'sparse'
-    """
-    cls = get_model_class(name)
-    check_unknown_options(config, cls.config_keys(), f"Model {name!r}")
-    if "input_shape" not in config:
-        raise TypeError(
-            f"Model {name!r} needs input_shape: the number of features (e.g. input_shape=64) "
-            "or the shape of one example (e.g. input_shape=(1, 28, 28))."
-        )
-    with seeded(seed):
-        return cls(**config)
-
 
 __all__ = [
     "MODELS",
     "Autoencoder",
+    "Classifier",
     "NonFiniteLossError",
     "Phase",
+    "ProbeResult",
+    "StackResult",
     "TrainResult",
+    "Trainable",
     "__version__",
     "create",
     "data",
+    "get_model_class",
+    "greedy_pretrain",
+    "knn_probe",
+    "linear_probe",
     "list_models",
     "load",
     "log_likelihood",
     "train",
-    "Classifier",
-    "ProbeResult",
-    "StackResult",
-    "greedy_pretrain",
-    "knn_probe",
-    "linear_probe",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aelab.validation import check_number
+from aelab.core.validation import check_number
 
 
 def interpolate(model, x_a, x_b, steps: int = 8, y=None) -> np.ndarray:

@@ -16,7 +16,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from aelab.validation import as_float_array, check_number
+from aelab.core.validation import as_float_array, check_number
 
 
 @dataclass

@@ -10,8 +10,8 @@ import sys
 
 import torch
 
-from aelab import __version__
 from aelab.cli import demo, detect, encode, evaluate, list_models, pretrain, sample, train
+from aelab.core.version import __version__
 
 COMMANDS = [list_models, train, evaluate, encode, sample, pretrain, detect, demo]
 

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-import aelab
 from aelab.applications.detection import AUTO_NEIGHBORS, NEIGHBOR_MAX_CODE, top_features
 from aelab.cli.options import Formatter
-from aelab.persistence import atomic_write_bytes
+from aelab.core.io import atomic_write_bytes
+from aelab.data.files import read_file
+from aelab.models import list_models
 from aelab.sklearn import AutoencoderOutlierDetector
 
 DEFAULTS = AutoencoderOutlierDetector().get_params()
@@ -37,7 +38,7 @@ def add_parser(sub):
     fit.add_argument("--contamination", default="auto",
                      help="expected outlier fraction in (0, 0.5], or 'auto' (Tukey's fence on the "
                           "training scores)")
-    fit.add_argument("--model", default=DEFAULTS["model"], choices=aelab.list_models(),
+    fit.add_argument("--model", default=DEFAULTS["model"], choices=list_models(),
                      help="registered model of the ensemble members")
     fit.add_argument("--n-members", type=int, default=DEFAULTS["n_members"],
                      help="autoencoders in the final ensemble")
@@ -85,8 +86,6 @@ def read_table(args):
         return frame.drop(columns=wanted), ids
     if args.id_column or args.drop:
         raise ValueError("--id-column and --drop need a table with named columns (.csv or .parquet).")
-    from aelab.data.files import read_file
-
     X, _, _ = read_file(path)
     return X, np.arange(len(X))
 

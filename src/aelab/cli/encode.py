@@ -6,9 +6,9 @@ import io
 
 import numpy as np
 
-import aelab
 from aelab.cli.options import Formatter, add_data_option, load_data
-from aelab.persistence import atomic_write_bytes
+from aelab.core.io import atomic_write_bytes
+from aelab.models.persistence import load_model
 
 
 def add_parser(sub):
@@ -22,7 +22,7 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    model = aelab.load(args.model_dir)
+    model = load_model(args.model_dir)
     ds = load_data(args)
     parts = {"train": [ds.X_train], "test": [ds.X_test],
              "all": [x for x in (ds.X_train, ds.X_test) if x is not None]}[args.split]

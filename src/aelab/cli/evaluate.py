@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
-import aelab
+from aelab.applications.evaluation import log_likelihood, reconstruction_report
 from aelab.cli.options import Formatter, add_data_option, load_data
-from aelab.evaluation import reconstruction_report
+from aelab.data import binarize
+from aelab.models.persistence import load_model
 
 
 def add_parser(sub):
@@ -23,23 +24,21 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    model = aelab.load(args.model_dir)
+    model = load_model(args.model_dir)
     ds = load_data(args)
-    X_eval = ds.X_test if ds.X_test is not None else ds.X_train
-    y_eval = ds.y_test if ds.X_test is not None else ds.y_train
-    y_eval = y_eval if model.n_classes else None
+    held = ds.held_out()
+    X_eval, y_eval = held.X, (held.y if model.n_classes else None)
     if args.binarize:
-        X_eval = aelab.data.binarize(X_eval, seed=0)
-    fit = ds.X_train if ds.X_test is not None else None
+        X_eval = binarize(X_eval, seed=0)
+    fit = ds.X_train if held.name == "test" else None
     report = reconstruction_report(model, X_eval, fit, y_eval)
     if args.k and model.has_likelihood:
         report["nll"] = {"k": args.k, "binarized": args.binarize,
-                         "nats": float(-aelab.log_likelihood(model, X_eval, k=args.k, y=y_eval).mean())}
+                         "nats": float(-log_likelihood(model, X_eval, k=args.k, y=y_eval).mean())}
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    split = "test" if ds.X_test is not None else "all"
-    print(f"{model.name} on {ds.name} ({split}, {report['n_examples']} examples)")
+    print(f"{model.name} on {ds.name} ({held.name}, {report['n_examples']} examples)")
     print(f"  squared error per example: {report['sq_error_per_example']:.4f}")
     print(f"  PCA-{report['code_size']} (fitted on {report['pca']['fitted_on']}): "
           f"{report['pca']['sq_error_per_example']:.4f}")

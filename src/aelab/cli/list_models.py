@@ -1,6 +1,6 @@
 """`aelab list-models`: every registered model with its one-line description."""
 
-import aelab
+from aelab.models import get_model_class, list_models
 
 
 def add_parser(sub):
@@ -9,7 +9,7 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    for name in aelab.list_models():
-        doc = (aelab.get_model_class(name).__doc__ or "").strip().splitlines()
+    for name in list_models():
+        doc = (get_model_class(name).__doc__ or "").strip().splitlines()
         print(f"{name:14s} {doc[0] if doc else ''}")
     return 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import inspect
 
-import aelab
-from aelab.models import MODELS
+from aelab.data import load
+from aelab.models import MODELS, get_model_class, list_models
 from aelab.training import LR_SCHEDULES, OPTIMIZERS
 
 # Flags with their own spelling in `aelab train`; every other constructor keyword of a
@@ -33,19 +33,15 @@ def add_data_option(p: argparse.ArgumentParser, required: bool = True) -> None:
 
 
 def load_data(args):
-    return aelab.data.load(args.data, data_dir=args.data_dir, label_column=args.label_column)
+    return load(args.data, data_dir=args.data_dir, label_column=args.label_column)
 
 
 def _model_params() -> dict[str, dict[str, object]]:
     """For every constructor keyword of every model: {model name: default}."""
     params: dict[str, dict[str, object]] = {}
     for name, cls in sorted(MODELS.items()):
-        for klass in reversed(cls.__mro__):
-            if "__init__" not in vars(klass) or not issubclass(klass, aelab.Autoencoder):
-                continue
-            for p in inspect.signature(klass.__init__).parameters.values():
-                if p.name in EXPLICIT or p.name == "self" or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
-                    continue
+        for p in cls.init_parameters().values():
+            if p.name not in EXPLICIT:
                 params.setdefault(p.name, {})[name] = p.default
     return params
 
@@ -66,7 +62,7 @@ def _flag_type(defaults):
 
 def add_model_options(p: argparse.ArgumentParser) -> None:
     """--model, --latent-dim, --hidden, and one flag per model keyword (defaults shown)."""
-    p.add_argument("--model", default="ae", choices=aelab.list_models(), help="model to train")
+    p.add_argument("--model", default="ae", choices=list_models(), help="model to train")
     p.add_argument("--latent-dim", type=int, default=32, help="code size")
     p.add_argument("--hidden", type=int, nargs="*", default=None,
                    help="encoder hidden widths, e.g. --hidden 256 64 (default: the model's own); "
@@ -94,7 +90,7 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
 
 def model_config(args, ds) -> dict:
     """The constructor keywords given on the command line for args.model, for data set ``ds``."""
-    cls = aelab.get_model_class(args.model)
+    cls = get_model_class(args.model)
     accepted = cls.config_keys()
     input_shape = tuple(ds.X_train.shape[1:])
     if args.input_shape:

@@ -7,10 +7,12 @@ import sys
 import time
 from pathlib import Path
 
-import aelab
+from aelab.applications.evaluation import squared_errors
+from aelab.applications.pretraining import greedy_pretrain
 from aelab.cli.options import Formatter, add_data_option, add_train_options, load_data, train_options
 from aelab.cli.train import save_run
-from aelab.evaluation import squared_errors
+from aelab.models import list_models
+from aelab.training import train
 
 
 def add_parser(sub):
@@ -19,7 +21,7 @@ def add_parser(sub):
     add_data_option(p)
     p.add_argument("--widths", type=int, nargs="+", required=True,
                    help="code width of each layer from the input side, e.g. --widths 1000 500 250 30")
-    p.add_argument("--layer", default="ae", choices=aelab.list_models(), help="model of every layer")
+    p.add_argument("--layer", default="ae", choices=list_models(), help="model of every layer")
     p.add_argument("--activation", default="sigmoid", help="code activation of every layer but the last")
     p.add_argument("--code-activation", default="linear", help="code activation of the last layer")
     p.add_argument("--likelihood", default="gaussian", choices=["gaussian", "bernoulli"],
@@ -52,7 +54,7 @@ def run(args) -> int:
     out = Path(args.out)
     opts = train_options(args, out / "checkpoints")
     t0 = time.perf_counter()
-    stack = aelab.greedy_pretrain(
+    stack = greedy_pretrain(
         ds.X_train, tuple(args.widths), layer=args.layer, activation=args.activation,
         code_activation=args.code_activation, likelihood=args.likelihood,
         layer_options=parse_layer_options(args.layer_option), seed=args.seed,
@@ -60,11 +62,11 @@ def run(args) -> int:
         weight_decay=args.weight_decay, lr_schedule=args.lr_schedule, device=args.device,
         progress=sys.stderr.isatty())
     deep = stack.unroll(tied=args.tied)
-    X_eval = ds.X_test if ds.X_test is not None else ds.X_train
+    X_eval = ds.held_out().X
     stack_err = float(squared_errors(X_eval, stack.reconstruct(X_eval)).sum(1).mean())
     print(f"pretrained {len(args.widths)} {args.layer} layers in {stack.train_time_s:.1f}s; "
           f"stack squared error per example: {stack_err:.4f}")
-    result = aelab.train(deep, ds.X_train, progress=sys.stderr.isatty(), **opts)
+    result = train(deep, ds.X_train, progress=sys.stderr.isatty(), **opts)
     report = save_run(deep, ds, result, out, time.perf_counter() - t0)
     print(f"fine-tuned {result.epochs_run} epochs; {report['split']} squared error per example: "
           f"{report['sq_error_per_example']:.4f} (PCA-{report['code_size']}: "

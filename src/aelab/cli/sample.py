@@ -7,9 +7,9 @@ import math
 
 import numpy as np
 
-import aelab
 from aelab.cli.options import Formatter
-from aelab.persistence import atomic_write_bytes, read_config
+from aelab.core.io import atomic_write_bytes
+from aelab.models.persistence import load_model, read_config
 from aelab.report.figures import image_grid
 
 
@@ -27,7 +27,7 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    model = aelab.load(args.model_dir)
+    model = load_model(args.model_dir)
     samples = model.sample(args.n, seed=args.seed, y=args.label)
     if str(args.out).endswith(".npy"):
         buf = io.BytesIO()

@@ -6,8 +6,8 @@
 ((1437, 64), (8, 8))
 """
 
-from aelab.data.datasets import DATASETS, Dataset, load
+from aelab.data.datasets import DATASETS, Dataset, Split, load
 from aelab.data.files import FILE_READERS
 from aelab.data.transforms import binarize, dynamic_binarize
 
-__all__ = ["DATASETS", "FILE_READERS", "Dataset", "binarize", "dynamic_binarize", "load"]
+__all__ = ["DATASETS", "FILE_READERS", "Dataset", "Split", "binarize", "dynamic_binarize", "load"]

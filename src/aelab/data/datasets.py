@@ -39,6 +39,21 @@ class Dataset:
     def n_features(self) -> int:
         return int(np.prod(self.X_train.shape[1:]))
 
+    def held_out(self) -> Split:
+        """The split to report results on: the test split if there is one, else the training data."""
+        if self.X_test is not None:
+            return Split("test", self.X_test, self.y_test)
+        return Split("train", self.X_train, self.y_train)
+
+
+@dataclass
+class Split:
+    """One part of a :class:`Dataset`: its name (``train``/``test``), examples and labels."""
+
+    name: str
+    X: np.ndarray
+    y: np.ndarray | None
+
 
 def _digits(data_dir=None, seed: int = 0) -> Dataset:
     """scikit-learn's bundled 8×8 digits, scaled to [0, 1]; fixed stratified 80/20 split."""

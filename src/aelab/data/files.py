@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from aelab.core.validation import as_float_array
+
 
 def _npy(path: Path, label_column):
     return np.load(path, allow_pickle=False), None, None
@@ -57,8 +59,6 @@ FILE_READERS: dict[str, Callable] = {".npy": _npy, ".npz": _npz, ".csv": _csv,
 
 def read_file(path, label_column=None):
     """Return (X float32 (n, d), y or None, feature names or None) from a user file."""
-    from aelab.validation import as_float_array
-
     path = Path(path)
     reader = FILE_READERS.get(path.suffix.lower())
     if reader is None:

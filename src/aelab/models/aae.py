@@ -10,11 +10,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from aelab.models.base import Autoencoder, Phase
+from aelab.core.validation import check_bool, check_choice, check_number, check_widths
+from aelab.models.base import Autoencoder
+from aelab.models.contract import Phase
 from aelab.models.registry import register
 from aelab.nn.backbones import feedforward
 from aelab.nn.priors import PRIORS
-from aelab.validation import check_choice, check_number, check_widths
 
 
 @register("aae")
@@ -43,6 +44,8 @@ class AAE(Autoencoder):
         decoder conditional on the label, separating style (z) from class.
     """
 
+    can_sample = True
+
     def __init__(self, input_shape, prior: str = "gaussian", prior_scale: float = 1.0,
                  n_components: int = 10, label_prior: bool = False, disc_hidden=(256, 256),
                  adversarial_weight: float = 1.0, **kwargs):
@@ -50,7 +53,7 @@ class AAE(Autoencoder):
         self.prior = check_choice(prior, PRIORS, "prior", owner)
         self.prior_scale = check_number(prior_scale, "prior_scale", owner, low=0.0, low_inclusive=False)
         self.n_components = check_number(n_components, "n_components", owner, kind=int, low=1)
-        self.label_prior = bool(label_prior)
+        self.label_prior = check_bool(label_prior, "label_prior", owner)
         self.disc_hidden = check_widths(disc_hidden, "disc_hidden", owner)
         self.adversarial_weight = check_number(adversarial_weight, "adversarial_weight", owner, low=0.0)
         if self.label_prior and prior != "mixture":
@@ -84,7 +87,7 @@ class AAE(Autoencoder):
         return self.discriminator(z).squeeze(1)
 
     def sample_prior(self, n, y=None):
-        return self.prior_dist.sample(n, self._prior_labels(y, n, self.device), device=self.device)
+        return super().sample_prior(n, self._prior_labels(y, n, self.device))
 
     # ------------------------------------------------------------------ phases
     def discriminator_terms(self, x: Tensor, y: Tensor | None = None) -> dict[str, Tensor]:

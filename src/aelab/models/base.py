@@ -3,50 +3,47 @@
 h = f(x̃), x̂ = g(h), loss = L(x, g(f(x̃))) + Σ penalties — Goodfellow, Bengio &
 Courville, *Deep Learning* (2016), ch. 14. A variant overrides one hook:
 ``corrupt`` (what the encoder sees), ``penalties`` (extra named loss terms),
-``code_layers`` (what follows the encoder's last linear map), ``sample_prior`` (a
-generative model's p(z)), ``training_phases`` (several players) or ``loss_terms`` itself.
+``code_layers`` (what follows the encoder's last linear map), ``prior_dist`` (a
+generative model's p(z)), ``training_phases`` (several players) or ``loss_terms`` itself,
+and declares its capabilities as class attributes (``can_sample``, ``has_likelihood``)
+so that code elsewhere asks the model, never its name.
 With ``n_classes > 0`` the decoder also reads the label as a one-hot vector,
 g(h, y): a conditional model whose samples can be drawn per class.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from aelab.losses import LIKELIHOODS
+from aelab.core.losses import LIKELIHOODS
+from aelab.core.seeding import seeded
+from aelab.core.validation import (
+    check_bool,
+    check_choice,
+    check_class_labels,
+    check_number,
+    check_shape,
+    check_widths,
+)
+from aelab.models.contract import Phase
+from aelab.models.module import Model
+from aelab.models.registry import list_models
 from aelab.nn.backbones import BACKBONES, Backbone
-from aelab.nn.layers import Scaler
-from aelab.seeding import seeded
-from aelab.validation import as_float_array, check_choice, check_number, check_shape, check_widths
+from aelab.nn.layers import Scaler, evaluating
+from aelab.nn.priors import Prior
+
+# Bernoulli targets must lie in [0, 1]; this much float error of a fitted scaling is allowed.
+_UNIT_SLACK = 1e-5
 
 
-@dataclass
-class Phase:
-    """One optimisation step per batch: these parameters, stepped on these terms.
-
-    A model with several players (an adversarial autoencoder's discriminator)
-    declares several phases; the trainer runs them in order on every batch, each
-    with its own optimizer.
-    """
-
-    name: str
-    parameters: list[nn.Parameter]
-    loss_terms: Callable[..., dict[str, Tensor]]
-    lr_scale: float = 1.0  # this phase's learning rate relative to the trainer's
-    # Whether its terms make up the reported train/loss and val/loss (what early stopping
-    # watches); an adversary's terms are logged but not part of the model's loss.
-    monitor: bool = True
-
-
-class Autoencoder(nn.Module):
+class Autoencoder(Model):
     """Deterministic autoencoder with an MLP (or registered) backbone.
 
     Parameters
@@ -69,9 +66,10 @@ class Autoencoder(nn.Module):
         No nonlinearities at all; with squared error the code spans the PCA subspace.
     backbone : str, default="mlp"
         Encoder/decoder family from ``aelab.nn.BACKBONES``.
-    preprocess : {"auto", "none", "standard", "minmax"}, default="auto"
-        Per-feature scaling fitted on the training data. ``auto``: none if the data
-        lie in [0, 1], else ``standard`` (``minmax`` for a Bernoulli likelihood).
+    preprocess : {"auto", "none", "standard", "minmax", "robust"}, default="auto"
+        Per-feature scaling fitted on the training data (see
+        :mod:`aelab.core.scaling`). ``auto``: none if the data lie in [0, 1], else
+        ``standard`` (``minmax`` for a Bernoulli likelihood).
     n_classes : int, default=0
         With ``n_classes > 0`` the decoder is conditioned on a class label (one-hot,
         appended to the code): training then needs labels ``y`` in ``[0, n_classes)``
@@ -85,8 +83,10 @@ class Autoencoder(nn.Module):
     (5, 8)
     """
 
-    name = "base"  # set by the registry
-    has_likelihood = False  # True: log_weights gives importance weights for log p(x)
+    # Capabilities: what the model can do, declared by each variant (never looked up by name).
+    can_sample = False  # True: ``prior_dist`` is set, ``sample`` draws new examples
+    # True: ``log_weights`` gives importance weights for log p(x), ``feature_nll`` a bound
+    has_likelihood = False
 
     def __init__(
         self,
@@ -110,15 +110,16 @@ class Autoencoder(nn.Module):
         self.activation = activation
         self.code_activation = code_activation
         self.likelihood = check_choice(likelihood, LIKELIHOODS, "likelihood", owner)
-        self.tied = _check_bool(tied, "tied", owner)
-        self.linear = _check_bool(linear, "linear", owner)
+        self.tied = check_bool(tied, "tied", owner)
+        self.linear = check_bool(linear, "linear", owner)
         self.backbone = check_choice(backbone, BACKBONES, "backbone", owner)
-        self.preprocess = check_choice(preprocess, ("auto", *Scaler.KINDS), "preprocess", owner)
+        self.preprocess = check_choice(preprocess, Scaler.KINDS, "preprocess", owner)
         self.n_classes = check_number(n_classes, "n_classes", owner, kind=int, low=0)
 
         self.n_features = math.prod(self.input_shape)
-        self.scaler = Scaler(self.n_features, "none" if preprocess == "auto" else preprocess)
-        self.scaler.fitted = preprocess == "none"
+        self.scaler = Scaler(self.n_features, preprocess, owner=owner,
+                             auto_kind="minmax" if likelihood == "bernoulli" else "standard")
+        self.prior_dist: Prior | None = None  # p(z) of a generative variant (can_sample)
         spec = Backbone(
             input_shape=self.input_shape,
             hidden=self.hidden,
@@ -132,7 +133,7 @@ class Autoencoder(nn.Module):
         self.encoder, self.decoder = BACKBONES[self.backbone](spec)
         code_layers = self.code_layers()
         if code_layers:
-            self.encoder = nn.Sequential(*self.encoder, *code_layers)
+            self.encoder = self.encoder.extended(code_layers)
 
     # ------------------------------------------------------------------ hooks
     def encoder_out_dim(self) -> int:
@@ -164,10 +165,12 @@ class Autoencoder(nn.Module):
 
         Draws from torch's global RNG; ``y`` (labels) matters only for label-assigned priors.
         """
-        raise TypeError(
-            f"Model {self.name!r} has no prior to sample from: it is not a generative model. "
-            f"Use one of the models with a prior (vae, aae, wae)."
-        )
+        if self.prior_dist is None:
+            raise TypeError(
+                f"Model {self.name!r} has no prior to sample from: it is not a generative model. "
+                f"Use a model that can sample: {list_models(can_sample=True)}."
+            )
+        return self.prior_dist.sample(n, y, device=self.device)
 
     def decoder_output(self, z: Tensor, y: Tensor | None = None, sample: bool = False) -> Tensor:
         """Raw decoder output (means or logits) for codes ``z``.
@@ -180,8 +183,8 @@ class Autoencoder(nn.Module):
     def log_weights(self, x: Tensor, k: int, y: Tensor | None = None) -> Tensor:
         """Importance log-weights log p(x, z) - log q(z | x) for k draws, shape (k, batch)."""
         raise TypeError(
-            f"Model {self.name!r} does not define a likelihood p(x): only variational models "
-            "(vae) can estimate log p(x). Use the reconstruction error instead."
+            f"Model {self.name!r} does not define a likelihood p(x); the models that do: "
+            f"{list_models(has_likelihood=True)}. Use the reconstruction error instead."
         )
 
     def on_epoch_start(self, epoch: int) -> None:
@@ -201,19 +204,12 @@ class Autoencoder(nn.Module):
                 f"This {type(self).__name__} is conditional (n_classes={self.n_classes}): pass the "
                 f"class labels, e.g. y=labels (integers in [0, {self.n_classes}))."
             )
-        y = (y.detach() if isinstance(y, Tensor) else torch.as_tensor(np.array(y))).reshape(-1)
-        if y.dtype.is_floating_point or y.dtype == torch.bool or y.shape[0] != n or (
-                n and (int(y.min()) < 0 or int(y.max()) >= self.n_classes)):
-            raise ValueError(
-                f"y must hold {n} integer class labels in [0, {self.n_classes}); got shape "
-                f"{tuple(y.shape)} of dtype {y.dtype}."
-            )
-        return y.long()
+        return check_class_labels(y, n, self.n_classes)
 
     # ------------------------------------------------------------------ training interface
     @property
     def lik(self):
-        """The likelihood object p(x | h) (see :mod:`aelab.losses`)."""
+        """The likelihood object p(x | h) (see :mod:`aelab.core.losses`)."""
         return LIKELIHOODS[self.likelihood]
 
     def loss_terms(self, x: Tensor, y: Tensor | None = None) -> dict[str, Tensor]:
@@ -233,39 +229,54 @@ class Autoencoder(nn.Module):
         """The optimisation phases run on each batch (one, for most models)."""
         return [Phase("main", [p for p in self.parameters() if p.requires_grad], self.loss_terms)]
 
+    def prepare_training(self, batches: Callable[[], Iterator[Tensor]]) -> None:
+        """Fit the preprocessing unless it is fitted (or copied), then check the data."""
+        if not self.scaler.is_fitted:
+            self.fit_preprocessing(batches)
+        for x in batches():
+            self.check_training_data(self.scaler(x))
+
     def fit_preprocessing(self, batches: Callable[[], Iterator[Tensor]]) -> None:
         """Fit the input scaling on the training data (``batches()`` yields raw batches)."""
-        if self.preprocess == "auto":
-            lo, hi = math.inf, -math.inf
-            for x in batches():
-                lo, hi = min(lo, float(x.min())), max(hi, float(x.max()))
-            inside = lo >= 0.0 and hi <= 1.0
-            fallback = "minmax" if self.likelihood == "bernoulli" else "standard"
-            self.scaler.kind = "none" if inside else fallback
-        self.scaler.fit(batches())
+        self.scaler.fit(batches)
 
     def check_training_data(self, x: Tensor) -> None:
         """Raise if a batch of (scaled) training data is invalid for this model."""
-        if self.likelihood == "bernoulli" and self.scaler.kind == "none":
-            if float(x.min()) < 0.0 or float(x.max()) > 1.0:
+        if self.likelihood == "bernoulli":
+            if float(x.min()) < -_UNIT_SLACK or float(x.max()) > 1.0 + _UNIT_SLACK:
                 raise ValueError(
                     f"likelihood='bernoulli' needs data in [0, 1]; got values in "
-                    f"[{float(x.min()):.3g}, {float(x.max()):.3g}]. Rescale the data, or use "
+                    f"[{float(x.min()):.3g}, {float(x.max()):.3g}] after preprocessing "
+                    f"{self.scaler.fitted_kind!r}. Rescale the data, or use "
                     "preprocess='minmax' or likelihood='gaussian'."
                 )
 
+    def feature_nll(self, x: Tensor, k: int = 1) -> Tensor:
+        """An upper bound on -log p(x) of a raw batch, split over the features, ``(n, n_features)``.
+
+        Only for models with a likelihood (``has_likelihood``); draws from the global RNG.
+        """
+        raise TypeError(
+            f"Model {self.name!r} does not define a likelihood p(x); the models that do: "
+            f"{list_models(has_likelihood=True)}."
+        )
+
     # ------------------------------------------------------------------ tensor-level maps
+    def encoder_path(self) -> nn.Sequential:
+        """Raw batch → code h (a stochastic encoder's mean), as this model's own modules.
+
+        The modules are shared, not copied: a classifier built on this path fine-tunes
+        them (see :class:`aelab.models.classifier.Classifier`).
+        """
+        return nn.Sequential(OrderedDict(scaler=self.scaler, encoder=self.encoder))
+
     def _encode(self, x: Tensor) -> Tensor:
-        return self.encoder(self.scaler(x))
+        return self.encoder_path()(x)
 
     def _decode(self, h: Tensor, y: Tensor | None = None) -> Tensor:
         return self.scaler.inverse(self.lik.mean(self.decoder_output(h, y)))
 
     # ------------------------------------------------------------------ public API
-    @property
-    def device(self) -> torch.device:
-        return next(self.parameters()).device
-
     def encode(self, x, batch_size: int = 1024):
         """Code h = f(x) (a stochastic encoder's mean). NumPy in → NumPy out; tensor → tensor."""
         return self._map_batches(lambda t, _: self._encode(t), x, batch_size, self.input_shape,
@@ -311,97 +322,21 @@ class Autoencoder(nn.Module):
         elif labels is not None:
             labels = torch.as_tensor(labels.astype(np.int64))
         dev = self.device
-        was_training = self.training
-        self.eval()
-        with seeded(seed, dev), torch.no_grad():  # same seed, same samples
-            try:
-                lab = None if labels is None else labels.to(dev)
-                out = self.decoder_output(self.sample_prior(n, lab), lab, sample=True)
-                x = self.lik.mean(out) if mean else self.lik.sample(out)
-            finally:
-                self.train(was_training)
+        with seeded(seed, dev), evaluating(self):  # same seed, same samples
+            lab = None if labels is None else labels.to(dev)
+            out = self.decoder_output(self.sample_prior(n, lab), lab, sample=True)
+            x = self.lik.mean(out) if mean else self.lik.sample(out)
         return self.scaler.inverse(x).cpu().numpy()
 
     def _map_batches(self, fn, data, batch_size, shape, what, y=None):
         """``fn(x_batch, y_batch)`` over batches of validated ``data``, without gradients."""
-        was_tensor = isinstance(data, torch.Tensor)
         x = self.as_input(data, shape, what)
         labels = None
         if self.n_classes and what != "encode":
             labels = self.check_labels(y, x.shape[0])
-        was_training = self.training
-        self.eval()
-        try:
-            with torch.no_grad():
-                dev = self.device
-                out = torch.cat([
-                    fn(x[i : i + batch_size].to(dev),
-                       None if labels is None else labels[i : i + batch_size].to(dev))
-                    for i in range(0, x.shape[0], batch_size)])
-        finally:
-            self.train(was_training)
+        out = self.batched(fn, x, batch_size, labels)
         if what == "reconstruct":  # x̂ in the caller's layout, e.g. (n, 784) for flat images
             out = out.reshape(tuple(data.shape))
-        if was_tensor:
+        if isinstance(data, torch.Tensor):
             return out.to(data.device)
         return out.cpu().numpy()
-
-    def as_input(self, data, shape=None, what: str = "input") -> Tensor:
-        """Validate user data against ``shape`` (default: the input shape) as a float tensor."""
-        shape = self.input_shape if shape is None else tuple(shape)
-        arr = as_float_array(data, name="X")
-        t = arr if isinstance(arr, torch.Tensor) else torch.from_numpy(arr)
-        n = t.shape[0]
-        if tuple(t.shape[1:]) != shape:
-            if math.prod(t.shape[1:]) == math.prod(shape):
-                t = t.reshape(n, *shape)
-            else:
-                raise ValueError(
-                    f"X has {math.prod(t.shape[1:])} features per example (shape "
-                    f"{tuple(t.shape)}), but {type(self).__name__}.{what} expects {shape} "
-                    f"({math.prod(shape)} features), as it was built/trained with."
-                )
-        return t
-
-    def get_config(self) -> dict:
-        """Constructor keyword arguments (the model's config), JSON-ready."""
-        params = {}
-        for cls in reversed(type(self).__mro__):
-            if "__init__" not in vars(cls) or not issubclass(cls, Autoencoder):
-                continue
-            for p in inspect.signature(cls.__init__).parameters.values():
-                if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
-                    params[p.name] = _jsonable(getattr(self, p.name))
-        return params
-
-    @classmethod
-    def config_keys(cls) -> set[str]:
-        """Every keyword this model's constructor accepts (across its bases)."""
-        keys = set()
-        for klass in cls.__mro__:
-            if "__init__" in vars(klass) and issubclass(klass, Autoencoder):
-                keys |= {p.name for p in inspect.signature(klass.__init__).parameters.values()
-                         if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
-        return keys
-
-    def save(self, path, metadata: dict | None = None) -> None:
-        """Write ``config.json`` and ``model.safetensors`` into directory ``path``."""
-        from aelab.persistence import save_model
-
-        save_model(self, path, metadata=metadata)
-
-
-def _check_bool(value, param: str, owner: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"The {param!r} parameter of {owner} must be a bool. Got {value!r} instead.")
-    return bool(value)
-
-
-def _jsonable(v):
-    if isinstance(v, tuple):
-        return [_jsonable(i) for i in v]
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating,)):
-        return float(v)
-    return v

@@ -11,27 +11,29 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from aelab.models.base import Autoencoder, Phase
+from aelab.core.seeding import seeded
+from aelab.core.validation import check_class_labels, check_number
+from aelab.models.base import Autoencoder
+from aelab.models.contract import Phase
+from aelab.models.module import Model
 from aelab.models.registry import get_model_class, register_saved_kind
-from aelab.seeding import seeded
-from aelab.validation import check_number
 
 
 @register_saved_kind("classifier")
-class Classifier(nn.Module):
+class Classifier(Model):
     """Encoder f (any registered autoencoder's) followed by a linear softmax layer.
 
     Parameters
     ----------
     encoder : dict
         ``{"model": name, "config": {...}}``: the registered autoencoder whose encoder
-        (and input scaling) this classifier uses, as returned by
-        ``{"model": ae.name, "config": ae.get_config()}``. Built with a fresh random
-        initialisation; :meth:`from_autoencoder` copies trained weights instead.
+        path (input scaling, encoder, and for a variational model the posterior means)
+        this classifier uses, as returned by ``{"model": ae.name, "config":
+        ae.get_config()}``. Built with a fresh random initialisation;
+        :meth:`from_autoencoder` copies trained weights instead.
     n_classes : int
         Number of classes; labels are integers in ``[0, n_classes)``.
     dropout : float in [0, 1), default=0.0
@@ -62,19 +64,17 @@ class Classifier(nn.Module):
         self.dropout = check_number(dropout, "dropout", owner, low=0.0, high=1.0,
                                     high_inclusive=False)
         source = get_model_class(encoder["model"])(**encoder["config"])
-        if getattr(source, "intermediate_dims", ()):
-            raise ValueError(
-                f"{owner} reads the code of a single encoder; a {source.name!r} with "
-                "intermediate_dims encodes through several stochastic layers. Build the "
-                "classifier on a model without intermediate_dims."
-            )
-        self.encoder_spec = {"model": source.name, "config": source.get_config()}
+        self.encoder = {"model": source.name, "config": source.get_config()}
         self.input_shape = source.input_shape
         self.latent_dim = source.latent_dim
-        self.encoder = source.encoder
-        self.scaler = source.scaler  # the same module: the source fits it (its own rules)
-        self._source = (source,)  # a tuple keeps its decoder out of this module tree
+        # Raw batch → code, the source's own modules; its decoder is left behind.
+        self.features = source.encoder_path()
         self.head = nn.Sequential(nn.Dropout(self.dropout), nn.Linear(self.latent_dim, self.n_classes))
+
+    @property
+    def scaler(self):
+        """The input scaling (the source autoencoder's, fitted by its rule)."""
+        return self.features.scaler
 
     @classmethod
     def from_autoencoder(cls, model: Autoencoder, n_classes: int, *, pretrained: bool = True,
@@ -87,8 +87,8 @@ class Classifier(nn.Module):
             A registered autoencoder, usually trained.
         n_classes : int
         pretrained : bool, default=True
-            Copy ``model``'s encoder weights and fitted input scaling. ``False`` builds
-            the same architecture from a random initialisation (the baseline).
+            Copy ``model``'s encoder path: its weights and fitted input scaling. ``False``
+            builds the same architecture from a random initialisation (the baseline).
         dropout : float, default=0.0
         seed : int, optional
             Seed for the random initialisation (the global RNG is left as it was).
@@ -101,70 +101,41 @@ class Classifier(nn.Module):
         with seeded(seed):
             clf = cls({"model": model.name, "config": model.get_config()}, n_classes, dropout)
         if pretrained:
-            clf.encoder.load_state_dict(copy.deepcopy(model.encoder.state_dict()))
-            if model.scaler.fitted:
-                clf.scaler.load_config(model.scaler.to_config())
+            clf.features.load_state_dict(copy.deepcopy(model.encoder_path().state_dict()))
         return clf.to(model.device)
 
     # ------------------------------------------------------------------ what the trainer calls
     def logits(self, x: Tensor) -> Tensor:
-        """Unnormalised log-probabilities, shape ``(batch, n_classes)``.
-
-        The features are the source model's code: f(x), or the posterior mean of a VAE.
-        """
-        return self.head(self._source[0]._encode(x))
+        """Unnormalised log-probabilities of a raw batch, shape ``(batch, n_classes)``."""
+        return self.head(self.features(x))
 
     def loss_terms(self, x: Tensor, y: Tensor | None = None) -> dict[str, Tensor]:
         """``ce``: cross-entropy -log p(y | x), averaged over the batch."""
         if y is None:
             raise ValueError("A Classifier is trained with labels: aelab.train(clf, X, y).")
-        if y.dtype.is_floating_point or int(y.min()) < 0 or int(y.max()) >= self.n_classes:
-            raise ValueError(
-                f"Classifier labels must be integers in [0, {self.n_classes}); got "
-                f"{y.dtype} values in [{y.min().item()}, {y.max().item()}]. Encode the classes "
-                "as 0..n_classes-1 (e.g. sklearn.preprocessing.LabelEncoder)."
-            )
+        y = check_class_labels(y, x.shape[0], self.n_classes,
+                               " Encode the classes as 0..n_classes-1 (e.g. "
+                               "sklearn.preprocessing.LabelEncoder).")
         return {"ce": F.cross_entropy(self.logits(x), y)}
 
     def training_phases(self) -> list[Phase]:
         """One phase: the encoder and the head, stepped on ``ce``."""
         return [Phase("main", [p for p in self.parameters() if p.requires_grad], self.loss_terms)]
 
-    def fit_preprocessing(self, batches) -> None:
-        """Fit the input scaling as the source autoencoder would (only if not copied)."""
-        self._source[0].fit_preprocessing(batches)
-
-    def check_training_data(self, x: Tensor) -> None:
-        """Any real-valued input is valid for a classifier."""
+    def prepare_training(self, batches) -> None:
+        """Fit the input scaling by the source autoencoder's rule, unless it was copied."""
+        if not self.scaler.is_fitted:
+            self.scaler.fit(batches)
 
     def on_epoch_start(self, epoch: int) -> None:
         """Nothing changes with the epoch (the trainer calls this before each one)."""
 
-    def as_input(self, data, shape=None, what: str = "input") -> Tensor:
-        """Validate user data against the input shape, as a float tensor."""
-        return self._source[0].as_input(data, shape, what)
-
-    def get_config(self) -> dict:
-        """Constructor keyword arguments, JSON-ready."""
-        return {"encoder": self.encoder_spec, "n_classes": self.n_classes, "dropout": self.dropout}
-
     # ------------------------------------------------------------------ public API
-    @property
-    def device(self) -> torch.device:
-        return next(self.parameters()).device
-
     def predict_proba(self, X, batch_size: int = 1024) -> np.ndarray:
         """p(y = k | x) for every class, shape ``(n, n_classes)``."""
         x = self.as_input(X, what="predict_proba")
-        was_training = self.training
-        self.eval()
-        try:
-            with torch.no_grad():
-                out = [F.softmax(self.logits(x[i : i + batch_size].to(self.device)), dim=1)
-                       for i in range(0, x.shape[0], batch_size)]
-        finally:
-            self.train(was_training)
-        return torch.cat(out).cpu().numpy()
+        return self.batched(lambda xb, _: F.softmax(self.logits(xb), dim=1), x,
+                            batch_size).cpu().numpy()
 
     def predict(self, X, batch_size: int = 1024) -> np.ndarray:
         """The most probable class of each example, shape ``(n,)``."""
@@ -176,16 +147,3 @@ class Classifier(nn.Module):
         if y.shape[0] != len(X):
             raise ValueError(f"y has {y.shape[0]} labels but X has {len(X)} examples; they must match.")
         return float(np.mean(self.predict(X) == y))
-
-    def save(self, path, metadata: dict | None = None) -> None:
-        """Write ``config.json`` and ``model.safetensors`` into directory ``path``."""
-        from aelab.persistence import save_model
-
-        save_model(self, path, metadata=metadata)
-
-    @classmethod
-    def load(cls, path, device: str | torch.device = "cpu") -> Classifier:
-        """Rebuild a classifier saved by :meth:`save` (safetensors + JSON, no pickle)."""
-        from aelab.persistence import load_model
-
-        return load_model(path, device, model_class=cls)

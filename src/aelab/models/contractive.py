@@ -7,10 +7,10 @@ encoders use the exact Jacobian by vectorised autodiff.
 
 from torch import Tensor, nn
 
-from aelab.losses import contractive_sigmoid, jacobian_frobenius_sq
+from aelab.core.losses import contractive_sigmoid, jacobian_frobenius_sq
+from aelab.core.validation import check_number
 from aelab.models.base import Autoencoder
 from aelab.models.registry import register
-from aelab.validation import check_number
 
 
 @register("contractive")
@@ -37,10 +37,11 @@ class ContractiveAE(Autoencoder):
         super().__init__(input_shape, hidden=hidden, code_activation=code_activation, **kwargs)
 
     def closed_form_layer(self) -> nn.Linear | None:
-        """The encoder's only linear map if it is one sigmoid layer, else None."""
-        layers = [m for m in self.encoder.modules() if not isinstance(m, nn.Sequential)]
-        if [type(m) for m in layers] == [nn.Flatten, nn.Linear, nn.Sigmoid]:
-            return layers[1]
+        """The encoder's only weight layer if the encoder is one sigmoid layer, else None."""
+        maps = self.encoder.affine_maps()
+        if (len(maps) == 1 and isinstance(maps[0], nn.Linear) and not self.linear
+                and self.resolved_code_activation() == "sigmoid"):
+            return maps[0]
         return None
 
     def contraction(self, x_in: Tensor, h: Tensor) -> Tensor:

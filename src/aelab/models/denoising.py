@@ -7,12 +7,10 @@ al. (2016) §14.2.2. Corruption is applied only while training.
 import torch
 from torch import Tensor
 
-from aelab.corruption import gaussian_noise, masking_noise, salt_pepper_noise
+from aelab.core.corruption import CORRUPTIONS
+from aelab.core.validation import check_choice, check_number
 from aelab.models.base import Autoencoder
 from aelab.models.registry import register
-from aelab.validation import check_choice, check_number
-
-CORRUPTIONS = ("gaussian", "masking", "salt_pepper")
 
 
 @register("denoising")
@@ -33,8 +31,8 @@ class DenoisingAE(Autoencoder):
     def __init__(self, input_shape, corruption: str = "masking", noise: float = 0.25, **kwargs):
         owner = type(self).__name__
         self.corruption = check_choice(corruption, CORRUPTIONS, "corruption", owner)
-        high = None if corruption == "gaussian" else 1.0
-        self.noise = check_number(noise, "noise", owner, low=0.0, high=high)
+        self.noise = check_number(noise, "noise", owner, low=0.0,
+                                  high=CORRUPTIONS[corruption].max_level)
         super().__init__(input_shape, **kwargs)
         # Per-feature range of the (scaled) training data, for salt-and-pepper.
         self.register_buffer("feature_min", torch.zeros(self.n_features))
@@ -51,10 +49,5 @@ class DenoisingAE(Autoencoder):
         self.feature_max.copy_(hi)
 
     def corrupt(self, x: Tensor) -> Tensor:
-        if self.corruption == "gaussian":
-            return gaussian_noise(x, self.noise)
-        if self.corruption == "masking":
-            return masking_noise(x, self.noise)
-        shape = x.shape
-        flat = salt_pepper_noise(x.flatten(1), self.noise, self.feature_min, self.feature_max)
-        return flat.reshape(shape)
+        apply = CORRUPTIONS[self.corruption].apply
+        return apply(x.flatten(1), self.noise, self.feature_min, self.feature_max).reshape(x.shape)

@@ -1,8 +1,12 @@
-"""The model registry: names → classes. Variants register themselves on import."""
+"""The model registry: names → classes, and :func:`create`. Variants register themselves
+when their module is imported (``aelab.models`` imports every module of its package)."""
 
 from __future__ import annotations
 
 import difflib
+
+from aelab.core.seeding import seeded
+from aelab.core.validation import check_unknown_options
 
 MODELS: dict[str, type] = {}
 # Saved kinds that are not autoencoders (e.g. the fine-tuned classifier): ``aelab.load``
@@ -51,6 +55,41 @@ def get_model_class(name: str) -> type:
     )
 
 
-def list_models() -> list[str]:
-    """Names of every registered model, sorted."""
-    return sorted(MODELS)
+def list_models(**capabilities) -> list[str]:
+    """Names of every registered model, sorted; those with the given capabilities only.
+
+    >>> import aelab
+    >>> aelab.list_models(can_sample=True)
+    ['aae', 'vae', 'wae']
+    """
+    return sorted(name for name, cls in MODELS.items()
+                  if all(getattr(cls, cap, None) == want for cap, want in capabilities.items()))
+
+
+def create(name: str, seed: int | None = None, **config):
+    """Build a registered model from its config.
+
+    Parameters
+    ----------
+    name : str
+        A name from :func:`list_models`.
+    seed : int, optional
+        Seed for the weight initialisation (the global RNG is left as it was).
+    **config
+        The model's constructor arguments, e.g. ``input_shape=784, latent_dim=30``.
+
+    Examples
+    --------
+    >>> import aelab
+    >>> aelab.create("sparse", input_shape=64, latent_dim=128, penalty="kl", rho=0.05).name
+    'sparse'
+    """
+    cls = get_model_class(name)
+    check_unknown_options(config, cls.config_keys(), f"Model {name!r}")
+    if "input_shape" not in config:
+        raise TypeError(
+            f"Model {name!r} needs input_shape: the number of features (e.g. input_shape=64) "
+            "or the shape of one example (e.g. input_shape=(1, 28, 28))."
+        )
+    with seeded(seed):
+        return cls(**config)

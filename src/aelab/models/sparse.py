@@ -4,15 +4,33 @@ Ng, *Sparse autoencoder* (CS294A notes, 2011); Makhzani & Frey, *k-Sparse
 Autoencoders*, ICLR 2014; Goodfellow et al. (2016) §14.2.1.
 """
 
-from torch import Tensor
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from aelab.losses import kl_sparsity, l1_sparsity
+from torch import Tensor, nn
+
+from aelab.core.losses import kl_sparsity, l1_sparsity
+from aelab.core.validation import check_choice, check_number
 from aelab.models.base import Autoencoder
 from aelab.models.registry import register
 from aelab.nn.layers import TopK
-from aelab.validation import check_choice, check_number
 
-PENALTIES = ("l1", "kl", "topk")
+
+@dataclass(frozen=True)
+class Penalty:
+    """How one kind of sparsity acts: a term on the code, or a layer after it."""
+
+    code_activation: str  # the default code nonlinearity
+    term: Callable[[Tensor, float], Tensor] | None = None  # (h, rho) -> unweighted scalar
+    layer: Callable[[int], nn.Module] | None = None  # k -> a layer applied to the code
+    fixed_activation: bool = False  # the term needs exactly code_activation
+
+
+PENALTIES: dict[str, Penalty] = {
+    "l1": Penalty("relu", term=lambda h, rho: l1_sparsity(h).mean()),
+    "kl": Penalty("sigmoid", term=kl_sparsity, fixed_activation=True),
+    "topk": Penalty("linear", layer=TopK),
+}
 
 
 @register("sparse")
@@ -44,25 +62,24 @@ class SparseAE(Autoencoder):
         self.rho = check_number(rho, "rho", owner, low=0.0, high=1.0,
                                 low_inclusive=False, high_inclusive=False)
         self.k = check_number(k, "k", owner, kind=int, low=1)
-        if penalty == "kl" and code_activation not in (None, "sigmoid"):
+        rule = PENALTIES[penalty]
+        if rule.fixed_activation and code_activation not in (None, rule.code_activation):
             raise ValueError(
-                f"penalty='kl' compares mean activations with the rate rho, so {owner} needs "
-                f"code_activation='sigmoid'. Got {code_activation!r} instead."
+                f"penalty={penalty!r} compares mean activations with the rate rho, so {owner} needs "
+                f"code_activation={rule.code_activation!r}. Got {code_activation!r} instead."
             )
-        default = {"l1": "relu", "kl": "sigmoid", "topk": "linear"}[penalty]
-        super().__init__(input_shape, code_activation=code_activation or default, **kwargs)
-        if self.penalty == "topk" and self.k > self.latent_dim:
+        super().__init__(input_shape, code_activation=code_activation or rule.code_activation,
+                         **kwargs)
+        if rule.layer is not None and self.k > self.latent_dim:
             raise ValueError(
                 f"The 'k' parameter of {owner} must be at most latent_dim={self.latent_dim}. "
                 f"Got {k} instead."
             )
 
     def code_layers(self):
-        return [TopK(self.k)] if self.penalty == "topk" else []
+        layer = PENALTIES[self.penalty].layer
+        return [] if layer is None else [layer(self.k)]
 
     def penalties(self, x_in: Tensor, h: Tensor) -> dict[str, Tensor]:
-        if self.penalty == "l1":
-            return {"sparsity": self.sparsity_weight * l1_sparsity(h).mean()}
-        if self.penalty == "kl":
-            return {"sparsity": self.sparsity_weight * kl_sparsity(h, self.rho)}
-        return {}
+        term = PENALTIES[self.penalty].term
+        return {} if term is None else {"sparsity": self.sparsity_weight * term(h, self.rho)}

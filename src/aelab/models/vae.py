@@ -7,15 +7,18 @@ ICLR 2016 (including its two-stochastic-layer architecture, via ``intermediate_d
 
 from __future__ import annotations
 
-import torch
+from collections import OrderedDict
+
 from torch import Tensor, nn
 
-from aelab.distributions import DiagonalGaussian
-from aelab.losses import gaussian_log_prob, log_mean_exp
+from aelab.core.distributions import DiagonalGaussian
+from aelab.core.losses import log_mean_exp
+from aelab.core.validation import check_choice, check_number, check_widths
 from aelab.models.base import Autoencoder
 from aelab.models.registry import register
 from aelab.nn.backbones import feedforward
-from aelab.validation import check_choice, check_number, check_widths
+from aelab.nn.layers import GaussianMean
+from aelab.nn.priors import GaussianPrior
 
 OBJECTIVES = ("elbo", "iwae")
 
@@ -52,6 +55,7 @@ class VAE(Autoencoder):
         for binary data; ``code_activation`` must stay ``"linear"``).
     """
 
+    can_sample = True
     has_likelihood = True
 
     def __init__(self, input_shape, beta: float = 1.0, warmup_epochs: int = 0,
@@ -80,6 +84,7 @@ class VAE(Autoencoder):
         self.down = nn.ModuleList(feedforward((b, *self.latent_hidden, 2 * a), act, owner)
                                   for a, b in zip(dims[:-1], dims[1:]))
         self._beta_now = self.beta
+        self.prior_dist = GaussianPrior(self.latent_dim)
 
     # ------------------------------------------------------------------ hooks
     def _bottom_dim(self) -> int:
@@ -94,9 +99,6 @@ class VAE(Autoencoder):
     def on_epoch_start(self, epoch: int) -> None:
         ramp = min(1.0, epoch / self.warmup_epochs) if self.warmup_epochs else 1.0
         self._beta_now = self.beta * ramp
-
-    def sample_prior(self, n, y=None):
-        return torch.randn(n, self.latent_dim, device=self.device)
 
     # ------------------------------------------------------------------ the model
     def posterior(self, x: Tensor) -> DiagonalGaussian:
@@ -131,7 +133,7 @@ class VAE(Autoencoder):
         n = x.shape[0]
         zs, qs = self._chain(x, k)
         log_px = -self._feature_nll(zs[0], x, y, k).sum(1)
-        log_pz = gaussian_log_prob(zs[-1]) + self._prior_terms(zs)
+        log_pz = self.prior_dist.log_prob(zs[-1]) + self._prior_terms(zs)
         log_qz = sum(q.log_prob(z) for q, z in zip(qs, zs))
         return (log_px + log_pz - log_qz).reshape(k, n)
 
@@ -160,13 +162,22 @@ class VAE(Autoencoder):
             return nll, kl
         return nll.reshape(k, n, -1).mean(0), kl.reshape(k, n).mean(0)
 
+    def feature_nll(self, x: Tensor, k: int = 1) -> Tensor:
+        """The negative ELBO of a raw batch per feature, ``(n, n_features)``.
+
+        Each feature carries its expected -log p(x_j | z) over k draws of z ~ q(z|x), plus
+        an equal share of the KL term; the rows sum to the negative ELBO.
+        """
+        nll, kl = self.elbo_terms(self.scaler(x), k)
+        return nll + kl[:, None] / nll.shape[1]
+
     # ------------------------------------------------------------------ maps
-    def _encode(self, x: Tensor) -> Tensor:
-        """The posterior mean of the top code (means propagated through the layers)."""
-        mu = self.posterior(self.scaler(x)).mu
-        for up in self.up:
-            mu = DiagonalGaussian.from_params(up(mu)).mu
-        return mu
+    def encoder_path(self) -> nn.Sequential:
+        """The posterior mean of the top code: means propagated through the layers."""
+        steps = [("scaler", self.scaler), ("encoder", self.encoder), ("mean", GaussianMean())]
+        for i, up in enumerate(self.up):
+            steps += [(f"up{i}", up), (f"mean{i}", GaussianMean())]
+        return nn.Sequential(OrderedDict(steps))
 
     def decoder_output(self, z, y=None, sample=False):
         for down in reversed(self.down):

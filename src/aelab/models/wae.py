@@ -5,13 +5,13 @@ minimise c(x, g(f(x))) + λ·MMD(q(z), p(z)) with a deterministic encoder, squar
 error cost and the inverse multiquadratic kernel.
 """
 
-import torch
 from torch import Tensor
 
-from aelab.losses import mmd_imq
+from aelab.core.losses import mmd_imq
+from aelab.core.validation import check_number
 from aelab.models.base import Autoencoder
 from aelab.models.registry import register
-from aelab.validation import check_number
+from aelab.nn.priors import GaussianPrior
 
 
 @register("wae")
@@ -28,14 +28,14 @@ class WAE(Autoencoder):
         Passed to :class:`~aelab.models.base.Autoencoder`.
     """
 
+    can_sample = True
+
     def __init__(self, input_shape, mmd_weight: float = 10.0, prior_scale: float = 1.0, **kwargs):
         owner = type(self).__name__
         self.mmd_weight = check_number(mmd_weight, "mmd_weight", owner, low=0.0)
         self.prior_scale = check_number(prior_scale, "prior_scale", owner, low=0.0, low_inclusive=False)
         super().__init__(input_shape, **kwargs)
-
-    def sample_prior(self, n, y=None):
-        return self.prior_scale * torch.randn(n, self.latent_dim, device=self.device)
+        self.prior_dist = GaussianPrior(self.latent_dim, self.prior_scale)
 
     def penalties(self, x_in: Tensor, h: Tensor) -> dict[str, Tensor]:
         z_prior = self.sample_prior(h.shape[0])

@@ -32,7 +32,28 @@ class Backbone:
     owner: str = "the model"
 
 
-BACKBONES: dict[str, Callable[[Backbone], tuple[nn.Module, nn.Module]]] = {}
+class Layers(nn.Sequential):
+    """One half of a backbone: a Sequential that knows its own weight layers.
+
+    ``affine`` lists the layers that hold the half's weights (linear, convolutional or
+    tied), input side first, so that code outside the backbone (unrolling a stack,
+    closed-form penalties) never has to guess them by walking module types.
+    """
+
+    def __init__(self, modules: list[nn.Module], affine: list[nn.Module]):
+        super().__init__(*modules)
+        self._affine = tuple(affine)  # a tuple: already registered above, not twice
+
+    def affine_maps(self) -> list[nn.Module]:
+        """The weight layers, input side first."""
+        return list(self._affine)
+
+    def extended(self, modules: list[nn.Module]) -> Layers:
+        """These layers followed by ``modules`` (no weights of their own, e.g. top-k)."""
+        return Layers([*self, *modules], list(self._affine))
+
+
+BACKBONES: dict[str, Callable[[Backbone], tuple[Layers, Layers]]] = {}
 
 
 def register_backbone(name: str):
@@ -46,7 +67,7 @@ def register_backbone(name: str):
 
 
 @register_backbone("mlp")
-def mlp(spec: Backbone) -> tuple[nn.Module, nn.Module]:
+def mlp(spec: Backbone) -> tuple[Layers, Layers]:
     """Fully connected encoder/decoder; the decoder mirrors the encoder's widths."""
     d = math.prod(spec.input_shape)
     widths = (d, *spec.hidden)
@@ -61,6 +82,7 @@ def mlp(spec: Backbone) -> tuple[nn.Module, nn.Module]:
     enc += [code, make_activation(spec.code_activation, spec.owner, "code_activation")]
 
     dec: list[nn.Module] = []
+    dec_affine: list[nn.Module] = []
     if spec.tied:
         if spec.encoder_out != spec.decoder_in:
             raise ValueError(
@@ -69,17 +91,19 @@ def mlp(spec: Backbone) -> tuple[nn.Module, nn.Module]:
                 "Use tied=False for this model."
             )
         for i, lin in enumerate(reversed(linears)):
-            dec.append(TiedLinear(lin))
+            dec_affine.append(TiedLinear(lin))
+            dec.append(dec_affine[-1])
             if i < len(linears) - 1:
                 dec.append(make_activation(spec.activation, spec.owner))
     else:
         back = (spec.decoder_in, *reversed(widths))
         for i, (w_in, w_out) in enumerate(zip(back[:-1], back[1:])):
-            dec.append(nn.Linear(w_in, w_out))
+            dec_affine.append(nn.Linear(w_in, w_out))
+            dec.append(dec_affine[-1])
             if i < len(back) - 2:
                 dec.append(make_activation(spec.activation, spec.owner))
     dec.append(nn.Unflatten(1, spec.input_shape))
-    return nn.Sequential(*enc), nn.Sequential(*dec)
+    return Layers(enc, linears), Layers(dec, dec_affine)
 
 
 def feedforward(widths: tuple[int, ...], activation: str, owner: str = "the model") -> nn.Sequential:
@@ -101,7 +125,7 @@ def _conv_sizes(size: int, n: int) -> list[int]:
 
 
 @register_backbone("conv")
-def conv(spec: Backbone) -> tuple[nn.Module, nn.Module]:
+def conv(spec: Backbone) -> tuple[Layers, Layers]:
     """Convolutional encoder/decoder for images ``input_shape=(C, H, W)``.
 
     Encoder: one 3×3 stride-2 convolution per entry of ``hidden`` (its channels), then a
@@ -136,14 +160,16 @@ def conv(spec: Backbone) -> tuple[nn.Module, nn.Module]:
     first = TiedLinear(code) if spec.tied else nn.Linear(spec.decoder_in, flat)
     dec: list[nn.Module] = [first, make_activation(spec.activation, spec.owner),
                             nn.Unflatten(1, (chans[-1], hs[-1], ws[-1]))]
+    dec_affine: list[nn.Module] = [first]
     for i in reversed(range(len(convs))):
         # Output padding makes the transposed convolution land on the encoder's input size.
         pad = (hs[i] - (2 * hs[i + 1] - 1), ws[i] - (2 * ws[i + 1] - 1))
         if spec.tied:
-            dec.append(TiedConvTranspose2d(convs[i], output_padding=pad))
+            dec_affine.append(TiedConvTranspose2d(convs[i], output_padding=pad))
         else:
-            dec.append(nn.ConvTranspose2d(chans[i + 1], chans[i], 3, stride=2, padding=1,
-                                          output_padding=pad))
+            dec_affine.append(nn.ConvTranspose2d(chans[i + 1], chans[i], 3, stride=2, padding=1,
+                                                 output_padding=pad))
+        dec.append(dec_affine[-1])
         if i > 0:
             dec.append(make_activation(spec.activation, spec.owner))
-    return nn.Sequential(*enc), nn.Sequential(*dec)
+    return Layers(enc, [*convs, code]), Layers(dec, dec_affine)

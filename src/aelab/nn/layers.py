@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import numpy as np
+import math
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+
 import torch
 from torch import Tensor, nn
 
-from aelab.losses import top_k
-from aelab.validation import check_choice
+from aelab.core.scaling import SCALINGS, fit_scaling
+from aelab.core.validation import check_choice
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
@@ -72,14 +75,22 @@ class TiedConvTranspose2d(nn.Module):
 
 
 class TopK(nn.Module):
-    """k-sparse code: keep the k largest units of each example (Makhzani & Frey 2014)."""
+    """k-sparse code: keep the k largest units of each example, zero the rest.
+
+    Gradients flow through the kept units only (Makhzani & Frey, *k-Sparse
+    Autoencoders*, ICLR 2014).
+    """
 
     def __init__(self, k: int):
         super().__init__()
         self.k = k
 
-    def forward(self, h: Tensor) -> Tensor:
-        return top_k(h, self.k)
+    def forward(self, h: Tensor) -> Tensor:  # h: (batch, units)
+        if self.k >= h.shape[1]:
+            return h
+        idx = h.topk(self.k, dim=1).indices
+        mask = torch.zeros_like(h).scatter_(1, idx, 1.0)
+        return h * mask
 
     def extra_repr(self) -> str:
         return f"k={self.k}"
@@ -88,74 +99,85 @@ class TopK(nn.Module):
 class Scaler(nn.Module):
     """Per-feature affine preprocessing x' = (x - shift) / scale, fitted on training data.
 
-    kinds: ``none`` (identity), ``standard`` (mean / std), ``minmax`` (min / range).
-    Constant features get scale 1. The fitted statistics travel in ``config.json``.
+    Parameters
+    ----------
+    n_features : int
+    kind : str, default="none"
+        A name in :data:`aelab.core.scaling.SCALINGS` (``none``, ``standard``, ``minmax``,
+        ``robust``) or ``auto``: ``none`` if the training data lie in [0, 1], else
+        ``auto_kind``.
+    auto_kind : str, default="standard"
+        What ``auto`` becomes for data outside [0, 1].
+
+    The fitted statistics and the kind fitted are buffers: they travel in the state dict
+    (safetensors), not in the config.
     """
 
-    KINDS = ("none", "standard", "minmax")
+    KINDS = ("auto", *SCALINGS)
+    FITTED_KINDS = tuple(SCALINGS)  # saved as an index into this tuple: append only
 
-    def __init__(self, n_features: int, kind: str = "none"):
+    def __init__(self, n_features: int, kind: str = "none", auto_kind: str = "standard",
+                 owner: str = "Scaler"):
         super().__init__()
-        self.kind = check_choice(kind, self.KINDS, "preprocess", "Scaler")
-        # Not in the state dict: the statistics are saved in config.json.
-        self.register_buffer("shift", torch.zeros(n_features), persistent=False)
-        self.register_buffer("scale", torch.ones(n_features), persistent=False)
-        self.fitted = kind == "none"
+        self.kind = check_choice(kind, self.KINDS, "preprocess", owner)
+        self.auto_kind = check_choice(auto_kind, SCALINGS, "auto_kind", owner)
+        self.register_buffer("shift", torch.zeros(n_features))
+        self.register_buffer("scale", torch.ones(n_features))
+        unfitted = self.FITTED_KINDS.index("none") if kind == "none" else -1
+        self.register_buffer("fitted_index", torch.tensor(unfitted, dtype=torch.int64))
 
-    def fit(self, batches) -> Scaler:
-        """Fit on an iterable of (batch, ...) tensors, streaming (one pass)."""
-        count, total, total_sq = 0, 0.0, 0.0
-        lo, hi = None, None
-        for x in batches:
-            x = x.detach().flatten(1).double()
-            count += x.shape[0]
-            total = total + x.sum(0)
-            total_sq = total_sq + x.pow(2).sum(0)
-            lo = x.min(0).values if lo is None else torch.minimum(lo, x.min(0).values)
-            hi = x.max(0).values if hi is None else torch.maximum(hi, x.max(0).values)
-        if count == 0:
-            raise ValueError("Cannot fit preprocessing statistics on empty data.")
-        if self.kind == "standard":
-            mean = total / count
-            std = (total_sq / count - mean.pow(2)).clamp_min(0).sqrt()
-            shift, scale = mean, std
-        elif self.kind == "minmax":
-            shift, scale = lo, hi - lo
-        else:
-            shift, scale = torch.zeros_like(lo), torch.ones_like(lo)
-        scale = torch.where(scale > 1e-12, scale, torch.ones_like(scale))
+    @property
+    def is_fitted(self) -> bool:
+        return int(self.fitted_index) >= 0
+
+    @property
+    def fitted_kind(self) -> str | None:
+        """The scaling fitted (``auto`` resolved), or None before fitting."""
+        return self.FITTED_KINDS[int(self.fitted_index)] if self.is_fitted else None
+
+    def fit(self, batches: Callable[[], Iterator[Tensor]] | Iterable[Tensor]) -> Scaler:
+        """Fit on batches ``(n, ...)``: an iterable, or a callable returning a fresh iterator
+        (``auto`` reads the data twice: its range, then the statistics)."""
+        again = batches if callable(batches) else (lambda saved=list(batches): iter(saved))
+        kind = self.kind
+        if kind == "auto":
+            lo, hi = math.inf, -math.inf
+            for x in again():
+                lo, hi = min(lo, float(x.min())), max(hi, float(x.max()))
+            kind = "none" if lo >= 0.0 and hi <= 1.0 else self.auto_kind
+        shift, scale = fit_scaling(kind, again())
         self.shift.copy_(shift.float())
         self.scale.copy_(scale.float())
-        self.fitted = True
+        self.fitted_index.fill_(self.FITTED_KINDS.index(kind))
         return self
 
     def forward(self, x: Tensor) -> Tensor:
-        if self.kind == "none":
-            return x
         shape = x.shape
         return ((x.flatten(1) - self.shift) / self.scale).reshape(shape)
 
     def inverse(self, x: Tensor) -> Tensor:
-        if self.kind == "none":
-            return x
         shape = x.shape
         return (x.flatten(1) * self.scale + self.shift).reshape(shape)
 
     def log_abs_det(self) -> float:
         """log |det ∂x'/∂x| = -Σ log scale: converts a density of x' into one of x."""
-        if self.kind == "none":
-            return 0.0
         return float(-torch.log(self.scale.double()).sum())
 
-    def to_config(self) -> dict:
-        return {
-            "kind": self.kind,
-            "shift": self.shift.tolist(),
-            "scale": self.scale.tolist(),
-        }
 
-    def load_config(self, cfg: dict) -> None:
-        self.kind = check_choice(cfg["kind"], self.KINDS, "preprocess", "Scaler")
-        self.shift.copy_(torch.as_tensor(np.asarray(cfg["shift"], dtype=np.float32)))
-        self.scale.copy_(torch.as_tensor(np.asarray(cfg["scale"], dtype=np.float32)))
-        self.fitted = True
+class GaussianMean(nn.Module):
+    """The mean half of a Gaussian's parameters ``(batch, 2·d)`` → ``(batch, d)``."""
+
+    def forward(self, params: Tensor) -> Tensor:
+        return params.chunk(2, dim=1)[0]
+
+
+@contextmanager
+def evaluating(module: nn.Module) -> Iterator[nn.Module]:
+    """Run the block with ``module`` in eval mode and without gradients; restore its mode."""
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            yield module
+    finally:
+        module.train(was_training)

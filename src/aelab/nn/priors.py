@@ -14,6 +14,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from aelab.core.losses import gaussian_log_prob
+
 
 class Prior:
     """A distribution over codes of width ``dim``; ``scale`` sets its spread."""
@@ -33,6 +35,10 @@ class GaussianPrior(Prior):
 
     def sample(self, n, y=None, device="cpu"):
         return self.scale * torch.randn(n, self.dim, device=device)
+
+    def log_prob(self, z: Tensor) -> Tensor:
+        """log p(z), summed over dims, shape (batch,)."""
+        return gaussian_log_prob(z, 0.0, 2.0 * math.log(self.scale))
 
 
 class UniformPrior(Prior):

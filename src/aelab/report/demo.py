@@ -15,9 +15,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import aelab
-from aelab.evaluation import pca_reconstruction, reconstruction_report
+from aelab.applications.evaluation import pca_reconstruction, reconstruction_report
+from aelab.data import load
+from aelab.models import create
 from aelab.report.figures import image_grid, plot_history, plot_reconstructions
+from aelab.training import train
 
 # (label, model name, config) — every penalty and corruption of the classic family.
 DEMO_MODELS: list[tuple[str, str, dict]] = [
@@ -37,7 +39,6 @@ DEMO_MODELS: list[tuple[str, str, dict]] = [
     ("wae (mmd)", "wae", {}),
 ]
 DEMO_DEFAULTS = {"latent_dim": 12, "hidden": (128,)}
-GENERATIVE = {"vae", "aae", "wae"}  # models with a prior: the demo draws samples from them
 TRAIN_OPTIONS = {"epochs": 300, "batch_size": 64, "lr": 2e-3, "validation_split": 0.1,
                  "early_stopping": 25, "seed": 0, "device": "cpu"}
 
@@ -57,14 +58,14 @@ def run_demo(out, epochs: int | None = None) -> list[dict]:
 
 
 def _run(out: Path, epochs: int | None) -> list[dict]:
-    ds = aelab.data.load("digits")
+    ds = load("digits")
     options = dict(TRAIN_OPTIONS, **({"epochs": epochs} if epochs else {}))
     rows = []
     for label, name, cfg in DEMO_MODELS:
         config = dict(DEMO_DEFAULTS, input_shape=ds.n_features, **cfg)
-        model = aelab.create(name, seed=0, **config)
+        model = create(name, seed=0, **config)
         t0 = time.perf_counter()
-        result = aelab.train(model, ds.X_train, **options)
+        result = train(model, ds.X_train, **options)
         seconds = time.perf_counter() - t0
         report = reconstruction_report(model, ds.X_test, ds.X_train)
         slug = label.replace(" ", "_").replace("(", "").replace(")", "")
@@ -75,7 +76,7 @@ def _run(out: Path, epochs: int | None) -> list[dict]:
             "code_size": report["code_size"], "test_error": report["sq_error_per_example"],
             "pca_error": report["pca"]["sq_error_per_example"], "epochs": result.epochs_run,
             "seconds": seconds, "reconstruction": model.reconstruct(ds.X_test[:10]),
-            "samples": model.sample(10, seed=0) if name in GENERATIVE else None,
+            "samples": model.sample(10, seed=0) if model.can_sample else None,
         })
     _write(out, ds, rows, options)
     return rows

@@ -4,7 +4,6 @@ and the safetensors + JSON save format.
 
 from __future__ import annotations
 
-import json
 import numbers
 from pathlib import Path
 
@@ -13,15 +12,17 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from aelab.core.io import read_format_file, write_json
+from aelab.core.validation import check_choice, check_number, check_unknown_options
+from aelab.core.version import __version__
 from aelab.models import MODELS, get_model_class
 from aelab.nn.layers import ACTIVATIONS
-from aelab.persistence import atomic_write_bytes, read_format_file
 from aelab.sklearn.tabular import UNKNOWN_POLICIES, TabularEncoder, has_categorical_columns
 from aelab.training.data import DEVICES
-from aelab.validation import check_choice, check_number, check_unknown_options
 
 FORMAT = "aelab-sklearn"
-FORMAT_VERSION = 1
+# 2: the detector's fitted arrays in safetensors (format 1 kept its score scales in JSON).
+FORMAT_VERSION = 2
 ESTIMATOR_FILE = "estimator.json"
 # The keywords the estimators set themselves; model_params may not repeat them.
 _OWN_MODEL_KEYS = {"input_shape", "latent_dim", "hidden", "activation", "preprocess"}
@@ -29,6 +30,9 @@ _OWN_MODEL_KEYS = {"input_shape", "latent_dim", "hidden", "activation", "preproc
 
 class AutoencoderEstimatorMixin(BaseEstimator):
     """Shared machinery; the public estimators add ``fit`` and their own outputs."""
+
+    # The oldest estimator format this class reads back (raise it when its saved layout changes).
+    _oldest_format = 1
 
     # ------------------------------------------------------------------ parameter checks
     def _check_common_params(self) -> dict:
@@ -153,13 +157,11 @@ class AutoencoderEstimatorMixin(BaseEstimator):
         params = self.get_params(deep=False)
         if not (random_state is None or isinstance(random_state, numbers.Integral)):
             params["random_state"] = None  # a RandomState object is not data; the fit is saved
-        from aelab import __version__
-
         doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "aelab_version": __version__,
                "estimator": type(self).__name__, "params": _jsonable(params),
                "fitted": self._fitted_config()}
         self._save_models(path)
-        atomic_write_bytes(path / ESTIMATOR_FILE, json.dumps(doc, indent=2).encode())
+        write_json(path / ESTIMATOR_FILE, doc)
 
     @classmethod
     def load(cls, path):
@@ -168,6 +170,12 @@ class AutoencoderEstimatorMixin(BaseEstimator):
         if doc["estimator"] != cls.__name__:
             raise ValueError(f"{str(path)!r} holds a saved {doc['estimator']}, not a {cls.__name__}; "
                              "load it with aelab.sklearn.load(path).")
+        if doc.get("format_version", 0) < cls._oldest_format:
+            raise ValueError(
+                f"{str(path)!r} holds a {cls.__name__} saved in estimator format "
+                f"{doc.get('format_version')} by aelab {doc.get('aelab_version')}; this aelab reads "
+                f"format {cls._oldest_format} or newer. Fit it again and save it."
+            )
         params = doc["params"]
         if isinstance(params.get("hidden"), list):
             params["hidden"] = tuple(params["hidden"])

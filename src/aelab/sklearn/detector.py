@@ -20,9 +20,9 @@ from aelab.applications.detection import (
     explain_shares,
     fit_detector,
 )
-from aelab.nn.layers import Scaler
+from aelab.core.scaling import SCALINGS
+from aelab.core.validation import check_choice, check_number, check_widths
 from aelab.sklearn._base import AutoencoderEstimatorMixin
-from aelab.validation import check_choice, check_number, check_widths
 
 MEMBERS_DIR = "members"
 
@@ -53,19 +53,11 @@ class AutoencoderOutlierDetector(OutlierMixin, AutoencoderEstimatorMixin):
        clusters: the local outliers of vowels, letter or glass) is reconstructed well
        yet is far from every training code.
 
-    Why these defaults: on the selection protocol (22 ADBench data sets, 5 seeds, 3-fold
-    cross-validation inside the training part) mean ROC-AUC is 0.851 for the defaults
-    (above PyOD AutoEncoder on 19 of 22), 0.845 with the neighbour term whatever the code
-    width (18 of 22; it costs optdigits 0.105 and mnist 0.013), 0.841 without it, 0.829
-    without refits, 0.836 with ReLU members, 0.851 with member-level normalisation (18
-    of 22; better on Arrhythmia, annthyroid, cardio, Ionosphere, mammography, worse on
-    pendigits, glass, vowels, letter, musk) and 0.851 without the error floor of step 2
-    (18 of 22; the floor is kept for the failure it prevents, not for its score)
-    (IsolationForest: 0.836, PyOD AutoEncoder: 0.799). On the protocol's earlier
-    single-split version: 0.842 and 0.843 with 5 and 20 neighbours, 0.839 with one
-    member, 0.844 with five (43% more fit time) and 0.835 with 64 hidden units whatever
-    ``d`` (it overfits the smallest data sets); code size, width and the number of steps
-    come from sweeps of that version.
+    Why these defaults: each step and each alternative is measured on the selection
+    protocol of ``benchmarks/adbench.py`` (22 ADBench data sets, 3-fold cross-validation
+    inside the training part), beside IsolationForest and PyOD's AutoEncoder; the figures
+    are in ``benchmarks/results/adbench_selection.md`` and, for the test split,
+    ``benchmarks/results/adbench.md``.
 
     Parameters
     ----------
@@ -112,9 +104,9 @@ class AutoencoderOutlierDetector(OutlierMixin, AutoencoderEstimatorMixin):
         least this fraction of the mean over columns before dividing by it (a variance
         floor), so that a column constant on the training rows, whose training error is
         near zero, cannot outweigh all the others when a new row differs there.
-    scaling : {"standard", "minmax", "none"}, default="standard"
-        Each member's input scaling, fitted on the rows it is trained on (after
-        trimming, so the outliers do not set it).
+    scaling : {"standard", "robust", "minmax", "none"}, default="standard"
+        Each member's input scaling (see :mod:`aelab.core.scaling`), fitted on the rows
+        it is trained on (after trimming, so the outliers do not set it).
     handle_unknown : {"error", "ignore"}, default="error"
         An unseen category of a DataFrame column: raise, or encode it as all zeros.
     contamination : "auto" or float in (0, 0.5], default="auto"
@@ -161,6 +153,8 @@ class AutoencoderOutlierDetector(OutlierMixin, AutoencoderEstimatorMixin):
     >>> det.explain(X[:2]).sum(axis=1).round(6)
     array([1., 1.])
     """
+
+    _oldest_format = 2  # format 1 kept the score scales in JSON
 
     def __init__(
         self,
@@ -237,7 +231,7 @@ class AutoencoderOutlierDetector(OutlierMixin, AutoencoderEstimatorMixin):
                          low_inclusive=False)
         refits = check_number(self.refits, "refits", owner, kind=int, low=0)
         neighbors = self._check_auto_int(self.neighbors, "neighbors", low=0)
-        check_choice(self.scaling, Scaler.KINDS, "scaling", owner)
+        check_choice(self.scaling, SCALINGS, "scaling", owner)
         latent_dim = self._check_latent_dims()
         hidden = None if _is_auto(self.hidden) else check_widths(self.hidden, "hidden", owner)
         epochs = self._check_auto_int(self.epochs, "epochs")

@@ -10,13 +10,12 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import torch
 
-from aelab.validation import check_choice
+from aelab.core.scaling import SCALINGS, fit_scaling
+from aelab.core.validation import check_choice
 
-SCALINGS = ("standard", "robust", "minmax", "none")
 UNKNOWN_POLICIES = ("error", "ignore")
-# The interquartile range of a standard normal: robust scales are in standard deviations.
-_IQR_NORMAL = 1.3489795
 
 
 def is_frame(X) -> bool:
@@ -30,19 +29,9 @@ def has_categorical_columns(X) -> bool:
 
 
 def _center_scale(x: np.ndarray, scaling: str) -> tuple[float, float]:
-    """Centre and scale of one numeric column; a zero scale (constant column) becomes 1."""
-    if scaling == "none":
-        return 0.0, 1.0
-    if scaling == "minmax":
-        center, scale = float(x.min()), float(x.max() - x.min())
-    elif scaling == "robust":
-        q1, median, q3 = np.percentile(x, [25, 50, 75])
-        center, scale = float(median), float(q3 - q1) / _IQR_NORMAL
-        if scale <= 1e-12:  # more than half the rows tied: fall back to the standard deviation
-            scale = float(x.std())
-    else:
-        center, scale = float(x.mean()), float(x.std())
-    return center, (scale if scale > 1e-12 else 1.0)
+    """Centre and scale of one numeric column (see :mod:`aelab.core.scaling`)."""
+    shift, scale = fit_scaling(scaling, [torch.tensor(x[:, None], dtype=torch.float64)])
+    return float(shift[0]), float(scale[0])
 
 
 class TabularEncoder:
@@ -53,8 +42,9 @@ class TabularEncoder:
     scaling : {"standard", "robust", "minmax", "none"}, default="standard"
         Numeric columns become ``(x - center) / scale``: mean and standard deviation,
         median and interquartile range / 1.349 (in standard deviations for normal data,
-        insensitive to outliers), minimum and range, or unchanged. A constant column
-        gets scale 1 (it is 0 on the training data).
+        insensitive to outliers), minimum and range, or unchanged — the scalings of
+        :mod:`aelab.core.scaling`, which the models' ``preprocess`` uses too. A constant
+        column gets scale 1 (it is 0 on the training data).
     handle_unknown : {"error", "ignore"}, default="error"
         A category not seen in fit: raise, or encode it as all zeros in its column's
         one-hot block.

@@ -10,12 +10,13 @@ import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from aelab import create, train
 from aelab.applications.detection import feature_scores
-from aelab.persistence import load_model
+from aelab.core.scaling import SCALINGS
+from aelab.core.validation import check_choice, check_number, check_widths
+from aelab.models import create
+from aelab.models.persistence import load_model
 from aelab.sklearn._base import AutoencoderEstimatorMixin
-from aelab.sklearn.tabular import SCALINGS
-from aelab.validation import check_choice, check_number, check_widths
+from aelab.training import train
 
 MODEL_DIR = "model"
 

@@ -14,7 +14,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load
 
-from aelab.persistence import atomic_write_bytes, tensors_to_bytes
+from aelab.core.io import atomic_write_bytes, tensors_to_bytes
 
 CHECKPOINT_FILE = "checkpoint.safetensors"
 

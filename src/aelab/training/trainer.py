@@ -1,8 +1,9 @@
 """The one trainer: every aelab model is fitted by :func:`train`.
 
-A model tells the trainer what is special about it through two methods: its named
-loss terms and its optimisation phases (:class:`aelab.models.Phase`). The trainer
-never asks a model its name.
+A model tells the trainer what is special about it through the small contract
+:class:`aelab.models.Trainable`: its optimisation phases (:class:`aelab.models.Phase`),
+each with named loss terms, and what to fit before the first epoch. The trainer never
+asks a model its name.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from functools import partial
 import torch
 from torch import Tensor
 
-from aelab.seeding import seeded
+from aelab.core.seeding import seeded
+from aelab.core.validation import check_choice, check_number
+from aelab.models.contract import Trainable
 from aelab.training.checkpoint import (
     CHECKPOINT_FILE,
     optimizer_from_flat,
@@ -26,7 +29,6 @@ from aelab.training.checkpoint import (
     write_checkpoint,
 )
 from aelab.training.data import batch_source, resolve_device, split_validation
-from aelab.validation import check_choice, check_number
 
 logger = logging.getLogger("aelab")
 
@@ -78,7 +80,7 @@ class TrainResult:
 
     Attributes
     ----------
-    model : Autoencoder
+    model : Trainable
         The trained model (the best epoch's weights when early stopping restored them).
     history : dict of str to list of float
         One value per epoch for each key: ``train/<term>``, ``train/loss``,
@@ -119,7 +121,7 @@ class NonFiniteLossError(FloatingPointError):
 
 
 def train(
-    model,
+    model: Trainable,
     data,
     y=None,
     *,
@@ -146,8 +148,9 @@ def train(
 
     Parameters
     ----------
-    model : Autoencoder
-        Any registered model (see :func:`aelab.list_models`).
+    model : Trainable
+        Any registered model (see :func:`aelab.list_models`) or a classifier: anything
+        that satisfies :class:`aelab.models.Trainable`.
     data : array-like, torch.Tensor or torch.utils.data.DataLoader
         Training examples ``(n, *input_shape)`` or ``(n, n_features)``. A DataLoader
         yields tensors or ``(x, y)`` pairs and is used as is (its own batching).
@@ -230,6 +233,9 @@ def train(
         raise TypeError(f"batch_transform must be a callable Tensor -> Tensor; got {batch_transform!r}.")
     if resume and checkpoint_dir is None:
         raise ValueError("resume=True needs checkpoint_dir: the directory to resume from.")
+    if not isinstance(model, Trainable):
+        raise TypeError(f"train needs an aelab model (see aelab.list_models()); got "
+                        f"{type(model).__name__}, which lacks the methods of aelab.models.Trainable.")
     dev = resolve_device(device)
 
     model.to(dev)
@@ -279,10 +285,7 @@ class _Fit:
         self.best_state: dict[str, Tensor] | None = None
         restored = resume and self._restore()
         if not restored:
-            if not model.scaler.fitted:
-                model.fit_preprocessing(source.inputs)
-            for x in source.inputs():
-                model.check_training_data(model.scaler(x))
+            model.prepare_training(source.inputs)
 
     # ------------------------------------------------------------------ loop
     def run(self) -> TrainResult:
@@ -428,7 +431,6 @@ class _Fit:
             "epoch": done,
             "model": self.model.name,
             "config": self.model.get_config(),
-            "preprocessing": self.model.scaler.to_config(),
             "history": self.history,
             "best_loss": None if math.isinf(self.best_loss) else self.best_loss,
             "best_epoch": self.best_epoch,
@@ -450,8 +452,13 @@ class _Fit:
                 f"({self.model.get_config()}). Build the same model or use another checkpoint_dir."
             )
         model_state = {k[6:]: v for k, v in tensors.items() if k.startswith("model/")}
-        self.model.load_state_dict(model_state)
-        self.model.scaler.load_config(meta["preprocessing"])
+        try:
+            self.model.load_state_dict(model_state)
+        except RuntimeError as err:
+            raise ValueError(
+                f"The checkpoint in {self.checkpoint_dir} does not fit this model ({err}); it was "
+                "written by another aelab version. Delete it to start afresh."
+            ) from None
         for ph, opt in zip(self.phases, self.optimizers):
             optimizer_from_flat(opt, tensors, meta["optimizers"][ph.name], f"optim/{ph.name}")
         best = {k[5:]: v.to(self.dev) for k, v in tensors.items() if k.startswith("best/")}

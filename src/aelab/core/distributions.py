@@ -2,7 +2,7 @@
 
 The posterior of a variational autoencoder, q(z|x) = N(mu, diag σ²), as an object with
 ``.sample() / .log_prob() / .kl() / .mode()`` (Kingma & Welling, ICLR 2014). The math
-itself lives in :mod:`aelab.losses`; this only packages it.
+itself lives in :mod:`aelab.core.losses`; this only packages it.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from aelab.losses import gaussian_kl, gaussian_log_prob
+from aelab.core.losses import gaussian_kl, gaussian_log_prob
 
 
 class DiagonalGaussian:

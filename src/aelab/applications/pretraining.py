@@ -16,13 +16,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from torch import nn
 
+from aelab.core.seeding import seeded
+from aelab.core.validation import as_float_array, check_choice, check_unknown_options, check_widths
 from aelab.models import Autoencoder, get_model_class
 from aelab.nn.layers import TiedLinear
-from aelab.seeding import seeded
-from aelab.training.trainer import TrainResult, train
-from aelab.validation import as_float_array, check_choice, check_unknown_options, check_widths
+from aelab.training import TrainResult, train
 
 logger = logging.getLogger("aelab")
 
@@ -132,15 +131,15 @@ class StackResult:
         cls = get_model_class("ae")
         with seeded(seed):
             deep = cls(**config)
-        deep.scaler.load_config(first.scaler.to_config())  # fitted: fine-tuning keeps it
+        deep.scaler.load_state_dict(first.scaler.state_dict())  # fitted: fine-tuning keeps it
 
-        enc = [m for m in deep.encoder.modules() if isinstance(m, nn.Linear)]
-        dec = [m for m in deep.decoder.modules() if isinstance(m, (nn.Linear, TiedLinear))]
+        # The backbones name their weight layers: encoder input side first, decoder code side
+        # first, so the deep decoder's i-th from the end is layer i's decoder.
+        enc, dec = deep.encoder.affine_maps(), deep.decoder.affine_maps()
         with torch.no_grad():
             for layer, e, d in zip(layers, enc, reversed(dec)):
-                (src_e,) = [m for m in layer.encoder.modules() if isinstance(m, nn.Linear)]
-                (src_d,) = [m for m in layer.decoder.modules()
-                            if isinstance(m, (nn.Linear, TiedLinear))]
+                (src_e,) = layer.encoder.affine_maps()
+                (src_d,) = layer.decoder.affine_maps()
                 e.weight.copy_(src_e.weight)
                 e.bias.copy_(src_e.bias)
                 if not tied:

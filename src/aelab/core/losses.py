@@ -10,7 +10,6 @@ References
 ----------
 Goodfellow, Bengio & Courville, *Deep Learning*, ch. 14 (2016).
 Ng, *Sparse autoencoder*, CS294A lecture notes (2011) — KL sparsity.
-Makhzani & Frey, *k-Sparse Autoencoders*, ICLR 2014 — top-k.
 Rifai et al., *Contractive Auto-Encoders*, ICML 2011 — Jacobian penalty.
 Kingma & Welling, *Auto-Encoding Variational Bayes*, ICLR 2014 — Gaussian KL.
 Burda, Grosse & Salakhutdinov, *Importance Weighted Autoencoders*, ICLR 2016 — log-mean-exp.
@@ -178,18 +177,6 @@ def kl_sparsity(h: Tensor, rho: float) -> Tensor:
     """
     rho_hat = h.flatten(1).mean(0)
     return bernoulli_kl(rho, rho_hat).sum()
-
-
-def top_k(h: Tensor, k: int) -> Tensor:
-    """Keep the k largest units of each row of ``h`` (batch, units), zero the rest.
-
-    Gradients flow through the kept units only (Makhzani & Frey 2014).
-    """
-    if k >= h.shape[1]:
-        return h
-    idx = h.topk(k, dim=1).indices
-    mask = torch.zeros_like(h).scatter_(1, idx, 1.0)
-    return h * mask
 
 
 # --------------------------------------------------------------------------- contraction

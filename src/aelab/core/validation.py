@@ -102,6 +102,29 @@ def check_widths(value, param: str, owner: str, *, allow_empty: bool = True) -> 
     return tuple(int(w) for w in widths)
 
 
+def check_bool(value, param: str, owner: str) -> bool:
+    """Return ``value`` as a bool if it is one (NumPy's included), else raise a TypeError."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"The {param!r} parameter of {owner} must be a bool. Got {value!r} instead.")
+    return bool(value)
+
+
+def check_class_labels(y, n: int, n_classes: int, fix: str = "") -> torch.Tensor:
+    """Validate ``n`` integer class labels in ``[0, n_classes)``; return them as int64.
+
+    ``fix`` is appended to the message (how to encode the classes).
+    """
+    y = (y.detach() if isinstance(y, torch.Tensor) else torch.as_tensor(np.array(y))).reshape(-1)
+    if y.dtype.is_floating_point or y.dtype == torch.bool or y.shape[0] != n or (
+            n and (int(y.min()) < 0 or int(y.max()) >= n_classes)):
+        seen = f" in [{int(y.min())}, {int(y.max())}]" if y.numel() and not y.dtype.is_floating_point else ""
+        raise ValueError(
+            f"y must hold {n} class labels, integers in [0, {n_classes}); got shape "
+            f"{tuple(y.shape)} of dtype {y.dtype}{seen}.{fix}"
+        )
+    return y.long()
+
+
 def check_shape(value, param: str, owner: str) -> tuple[int, ...]:
     """Check an input shape: an int (number of features) or a tuple such as (C, H, W)."""
     return check_widths(value, param, owner, allow_empty=False)

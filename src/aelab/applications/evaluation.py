@@ -14,8 +14,9 @@ import numpy as np
 import torch
 from sklearn.decomposition import PCA
 
-from aelab.seeding import seeded
-from aelab.validation import check_number
+from aelab.core.seeding import seeded
+from aelab.core.validation import check_number
+from aelab.nn.layers import evaluating
 
 
 def squared_errors(x: np.ndarray, x_hat: np.ndarray) -> np.ndarray:
@@ -95,20 +96,15 @@ def log_likelihood(model, x, k: int = 5000, *, y=None, seed: int = 0,
     per_chunk = max(1, min(x.shape[0], max_rows // k))  # examples per chunk
     k_chunk = min(k, max(1, max_rows // per_chunk))  # samples per pass
     dev = model.device
-    was_training = model.training
-    model.eval()
     out = []
-    with seeded(seed, dev), torch.no_grad():
-        try:
-            for i in range(0, x.shape[0], per_chunk):
-                xb = model.scaler(x[i : i + per_chunk].to(dev))
-                yb = None if labels is None else labels[i : i + per_chunk].to(dev)
-                total = torch.full((xb.shape[0],), -math.inf, dtype=torch.float64, device=dev)
-                for done in range(0, k, k_chunk):
-                    w = model.log_weights(xb, min(k_chunk, k - done), yb).double()
-                    total = torch.logaddexp(total, torch.logsumexp(w, dim=0))
-                out.append(total - math.log(k))
-        finally:
-            model.train(was_training)
+    with seeded(seed, dev), evaluating(model):
+        for i in range(0, x.shape[0], per_chunk):
+            xb = model.scaler(x[i : i + per_chunk].to(dev))
+            yb = None if labels is None else labels[i : i + per_chunk].to(dev)
+            total = torch.full((xb.shape[0],), -math.inf, dtype=torch.float64, device=dev)
+            for done in range(0, k, k_chunk):
+                w = model.log_weights(xb, min(k_chunk, k - done), yb).double()
+                total = torch.logaddexp(total, torch.logsumexp(w, dim=0))
+            out.append(total - math.log(k))
     # The density of the scaled data, carried back to the data's own units.
     return (torch.cat(out).cpu() + model.scaler.log_abs_det()).numpy()

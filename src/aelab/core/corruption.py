@@ -9,6 +9,9 @@ half each). Every function draws the fraction per example: exactly
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import torch
 from torch import Tensor
 
@@ -53,3 +56,24 @@ def salt_pepper_noise(
     low = torch.as_tensor(low, dtype=x.dtype, device=x.device).expand_as(x)
     high = torch.as_tensor(high, dtype=x.dtype, device=x.device).expand_as(x)
     return torch.where(mask, torch.where(coin, high, low), x)
+
+
+@dataclass(frozen=True)
+class Corruption:
+    """A corruption process as the denoising autoencoder applies it.
+
+    ``apply(x, level, low, high)`` corrupts a batch ``(batch, d)`` at noise level
+    ``level``; ``low``/``high`` are the per-feature training minimum and maximum (only
+    salt-and-pepper reads them). ``max_level``: the largest level (1 for a fraction of
+    the features; None for a standard deviation).
+    """
+
+    apply: Callable[[Tensor, float, Tensor, Tensor], Tensor]
+    max_level: float | None
+
+
+CORRUPTIONS: dict[str, Corruption] = {
+    "gaussian": Corruption(lambda x, sigma, low, high: gaussian_noise(x, sigma), None),
+    "masking": Corruption(lambda x, fraction, low, high: masking_noise(x, fraction), 1.0),
+    "salt_pepper": Corruption(salt_pepper_noise, 1.0),
+}

@@ -1,0 +1,107 @@
+"""Saving and loading models: weights and every fitted tensor in safetensors, the
+constructor arguments in JSON, never pickle.
+
+A saved model is a directory holding ``config.json`` (model name, constructor
+arguments, aelab version, the weights' SHA-256, user metadata) and
+``model.safetensors`` (the state dict: weights, and fitted statistics such as the input
+scaling). Every file is written to a temporary name and renamed into place, so an
+interrupted save leaves the previous files intact.
+
+Format 2 (this one) keeps the input scaling in safetensors; format 1 kept it in
+``config.json`` under ``preprocessing``, and is still read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from aelab.core.io import (
+    atomic_write_bytes,
+    read_format_file,
+    read_tensors,
+    sha256,
+    tensors_to_bytes,
+    write_json,
+)
+from aelab.core.version import __version__
+from aelab.models.registry import get_saved_class
+
+FORMAT = "aelab-model"
+FORMAT_VERSION = 2
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+
+
+def save_model(model, path, metadata: dict | None = None) -> Path:
+    """Save ``model`` into directory ``path`` (created if needed). Returns the path."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"Cannot save a model to {str(path)!r}: it exists and is not a directory.")
+    weights = tensors_to_bytes(model.state_dict())
+    config = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "aelab_version": __version__,
+        "model": model.name,
+        "config": model.get_config(),
+        "weights": {"file": WEIGHTS_FILE, "sha256": sha256(weights)},
+        "metadata": metadata or {},
+    }
+    atomic_write_bytes(path / WEIGHTS_FILE, weights)
+    write_json(path / CONFIG_FILE, config)
+    return path
+
+
+def read_config(path) -> dict:
+    """Read and check a saved model's ``config.json``."""
+    return read_format_file(Path(path) / CONFIG_FILE, FORMAT, FORMAT_VERSION, "aelab model",
+                            "Pass the directory written by model.save() or `aelab train --out`.")
+
+
+def load_model(path, device: str | torch.device = "cpu", *, model_class: type | None = None):
+    """Rebuild a model saved by :func:`save_model`, with no pickle involved.
+
+    ``model_class``, when given, must be the saved model's class (its ``name`` is
+    checked against the saved one); by default the class is looked up by that name.
+    """
+    path = Path(path)
+    cfg = read_config(path)
+    if model_class is None:
+        cls = get_saved_class(cfg["model"])
+    elif cfg["model"] != model_class.name:
+        raise ValueError(
+            f"{str(path)!r} holds a {cfg['model']!r} model, not a {model_class.name!r}; load it "
+            "with aelab.load(path)."
+        )
+    else:
+        cls = model_class
+    model = cls(**cfg["config"])
+    weights_path = path / cfg["weights"]["file"]
+    state = read_tensors(weights_path, cfg["weights"]["sha256"])
+    version = cfg.get("format_version", 0)
+    if version == 1 and "preprocessing" in cfg:
+        state.update(_format1_scaling(model, cfg["preprocessing"]))
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        raise ValueError(
+            f"The weights in {weights_path} (model format {version}) do not fit the model in "
+            f"config.json: {err}"
+        ) from None
+    return model.to(device).eval()
+
+
+def _format1_scaling(model, pre: dict) -> dict[str, torch.Tensor]:
+    """The scaler's state-dict entries from a format-1 ``preprocessing`` record."""
+    (prefix,) = [name for name, m in model.named_modules() if m is model.scaler]
+    kinds = model.scaler.FITTED_KINDS
+    if pre.get("kind") not in kinds:
+        raise ValueError(f"The saved model's preprocessing kind {pre.get('kind')!r} is not one of "
+                         f"{list(kinds)}; the config.json (format 1) is damaged.")
+    return {
+        f"{prefix}.shift": torch.tensor(pre["shift"], dtype=torch.float32),
+        f"{prefix}.scale": torch.tensor(pre["scale"], dtype=torch.float32),
+        f"{prefix}.fitted_index": torch.tensor(kinds.index(pre["kind"]), dtype=torch.int64),
+    }
