@@ -12,7 +12,6 @@ import argparse
 import time
 
 import numpy as np
-from torch import nn
 
 import aelab
 from aelab.report.figures import image_grid
@@ -91,7 +90,7 @@ def main() -> None:
                              preprocess="none", **options)
         res = aelab.train(model, X, epochs=args.epochs, batch_size=64, lr=1e-3, weight_decay=wd,
                           seed=0, device="cpu")
-        (enc,) = [m for m in model.encoder.modules() if isinstance(m, nn.Linear)]
+        (enc,) = model.encoder.affine_maps()
         w = enc.weight.detach().numpy()  # (100, 144): one filter per hidden unit
         slug = label.split(",")[0].lower().replace(" + ", "_").replace(" ", "_").replace(".", "")
         fig = f"filters_{slug}.png"

@@ -11,6 +11,7 @@ import sys
 import torch
 
 from aelab.cli import demo, detect, encode, evaluate, list_models, pretrain, sample, train
+from aelab.core.optional import MissingExtra
 from aelab.core.version import __version__
 
 COMMANDS = [list_models, train, evaluate, encode, sample, pretrain, detect, demo]
@@ -41,7 +42,7 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
     try:
         return args.func(args) or 0
-    except (ValueError, TypeError, FileNotFoundError) as err:
+    except (ValueError, TypeError, FileNotFoundError, MissingExtra) as err:
         print(f"aelab {args.command}: error: {err}", file=sys.stderr)
         return 2
 

@@ -18,6 +18,7 @@ import numpy as np
 from aelab.applications.detection import AUTO_NEIGHBORS, NEIGHBOR_MAX_CODE, top_features
 from aelab.cli.options import Formatter
 from aelab.core.io import atomic_write_bytes
+from aelab.core.optional import require
 from aelab.data.files import read_file
 from aelab.models import list_models
 from aelab.sklearn import AutoencoderOutlierDetector
@@ -70,13 +71,12 @@ def add_column_options(p) -> None:
 
 def read_table(args):
     """The table in ``args.data`` as a DataFrame (CSV/Parquet) or array, and its row ids."""
-    import pandas as pd
-
     path = Path(args.data)
     if not path.is_file():
         raise ValueError(f"Data file {str(path)!r} does not exist.")
     suffix = path.suffix.lower()
     if suffix in (".csv", ".parquet"):
+        pd = require("pandas", "tables", "Reading a table")
         frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
         wanted = ([args.id_column] if args.id_column else []) + list(args.drop)
         missing = [c for c in wanted if c not in frame.columns]
@@ -130,8 +130,7 @@ def run_score(args) -> int:
 
 def write_scores(path, id_name, ids, anomaly, outlier, tops, k) -> None:
     """scores.csv: id, anomaly_score (higher = more anomalous), is_outlier, top features."""
-    import pandas as pd
-
+    pd = require("pandas", "tables", "Writing scores.csv")
     table = {id_name: ids, "anomaly_score": anomaly, "is_outlier": outlier.astype(int)}
     for i in range(k):
         table[f"feature_{i + 1}"] = [row[i][0] for row in tops]

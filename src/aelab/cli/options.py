@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import sys
 
+from aelab.core.optional import available
 from aelab.data import load
 from aelab.models import MODELS, get_model_class, list_models
 from aelab.training import LR_SCHEDULES, OPTIMIZERS
@@ -113,6 +115,11 @@ def model_config(args, ds) -> dict:
             )
         cfg[param] = tuple(value) if isinstance(value, list) else value
     return cfg
+
+
+def show_progress() -> bool:
+    """Progress bars on an interactive terminal, when tqdm (the ``progress`` extra) is there."""
+    return sys.stderr.isatty() and available("tqdm")
 
 
 def add_train_options(p: argparse.ArgumentParser) -> None:

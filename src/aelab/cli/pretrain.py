@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 
 from aelab.applications.evaluation import squared_errors
 from aelab.applications.pretraining import greedy_pretrain
-from aelab.cli.options import Formatter, add_data_option, add_train_options, load_data, train_options
+from aelab.cli.options import (
+    Formatter,
+    add_data_option,
+    add_train_options,
+    load_data,
+    show_progress,
+    train_options,
+)
 from aelab.cli.train import save_run
 from aelab.models import list_models
 from aelab.training import train
@@ -60,13 +66,13 @@ def run(args) -> int:
         layer_options=parse_layer_options(args.layer_option), seed=args.seed,
         epochs=args.pretrain_epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
         weight_decay=args.weight_decay, lr_schedule=args.lr_schedule, device=args.device,
-        progress=sys.stderr.isatty())
+        progress=show_progress())
     deep = stack.unroll(tied=args.tied)
     X_eval = ds.held_out().X
     stack_err = float(squared_errors(X_eval, stack.reconstruct(X_eval)).sum(1).mean())
     print(f"pretrained {len(args.widths)} {args.layer} layers in {stack.train_time_s:.1f}s; "
           f"stack squared error per example: {stack_err:.4f}")
-    result = train(deep, ds.X_train, progress=sys.stderr.isatty(), **opts)
+    result = train(deep, ds.X_train, progress=show_progress(), **opts)
     report = save_run(deep, ds, result, out, time.perf_counter() - t0)
     print(f"fine-tuned {result.epochs_run} epochs; {report['split']} squared error per example: "
           f"{report['sq_error_per_example']:.4f} (PCA-{report['code_size']}: "

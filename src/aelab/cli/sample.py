@@ -9,12 +9,14 @@ import numpy as np
 
 from aelab.cli.options import Formatter
 from aelab.core.io import atomic_write_bytes
+from aelab.models import list_models
 from aelab.models.persistence import load_model, read_config
 from aelab.report.figures import image_grid
 
 
 def add_parser(sub):
-    p = sub.add_parser("sample", help="draw samples from a saved generative model (vae, aae, wae)",
+    p = sub.add_parser("sample", help="draw samples from a saved generative model "
+                                      f"({', '.join(list_models(can_sample=True))})",
                        formatter_class=Formatter)
     p.add_argument("model_dir", help="directory written by `aelab train`")
     p.add_argument("--n", type=int, default=64, help="number of samples")

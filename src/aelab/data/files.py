@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aelab.core.optional import require
 from aelab.core.validation import as_float_array
 
 
@@ -42,14 +43,13 @@ def _frame(frame, path: Path, label_column):
 
 
 def _csv(path: Path, label_column):
-    import pandas as pd
-
+    pd = require("pandas", "tables", "Reading a CSV file")
     return _frame(pd.read_csv(path), path, label_column)
 
 
 def _parquet(path: Path, label_column):
-    import pandas as pd
-
+    pd = require("pandas", "tables", "Reading a Parquet file")
+    require("pyarrow", "tables", "Reading a Parquet file")
     return _frame(pd.read_parquet(path), path, label_column)
 
 

@@ -1,18 +1,27 @@
-"""Figures written by the CLI and the demo (matplotlib, no display needed)."""
+"""Figures written by the CLI and the demo (matplotlib, no display needed).
+
+matplotlib is optional (``pip install 'aelab[plot]'``): every function here raises
+:class:`aelab.core.optional.MissingExtra` without it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from aelab.core.optional import require
+
+
+def pyplot():
+    """matplotlib's pyplot on the Agg backend (files only, no display)."""
+    require("matplotlib", "plot", "Drawing figures").use("Agg")
+    return require("matplotlib.pyplot", "plot", "Drawing figures")
 
 
 def plot_history(history: dict, path, title: str = "") -> Path:
     """Loss curves: every ``train/*`` and ``val/*`` term against the epoch."""
+    plt = pyplot()
     keys = [k for k in history if k.startswith(("train/", "val/"))]
     fig, ax = plt.subplots(figsize=(6, 4))
     for key in keys:
@@ -32,6 +41,7 @@ def plot_history(history: dict, path, title: str = "") -> Path:
 def plot_reconstructions(x: np.ndarray, x_hat: np.ndarray, image_shape, path,
                          n: int = 10, title: str = "") -> Path:
     """Two rows of images: originals (top) and reconstructions (bottom)."""
+    plt = pyplot()
     n = min(n, len(x))
     fig, axes = plt.subplots(2, n, figsize=(n * 0.9, 2.1), squeeze=False)
     for i in range(n):
@@ -54,6 +64,7 @@ def image_grid(images: np.ndarray, image_shape, path, ncols: int = 8, title: str
     Each image is scaled on its own unless ``unit_range`` (data in [0, 1], shown as is).
     ``row_labels`` name the rows on the left.
     """
+    plt = pyplot()
     n = len(images)
     nrows = int(np.ceil(n / ncols))
     label_w = 1.6 if row_labels else 0.0
@@ -75,6 +86,7 @@ def image_grid(images: np.ndarray, image_shape, path, ncols: int = 8, title: str
 
 
 def _save(fig, path) -> Path:
+    plt = pyplot()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -85,6 +97,7 @@ def _save(fig, path) -> Path:
 def plot_codes_2d(codes: np.ndarray, labels: np.ndarray, path, title: str = "",
                   prior_samples: np.ndarray | None = None) -> Path:
     """Scatter of 2-D codes coloured by label (e.g. digit), optionally over prior samples."""
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.2, 4.6))
     if prior_samples is not None:
         ax.scatter(prior_samples[:, 0], prior_samples[:, 1], s=1, c="0.85", label="prior samples")

@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 import torch
 
+from aelab.core.optional import require
 from aelab.core.scaling import SCALINGS, fit_scaling
 from aelab.core.validation import check_choice
 
@@ -200,8 +201,7 @@ class TabularEncoder:
                 columns[c["name"]] = np.asarray(c["categories"], dtype=object)[block.argmax(1)]
         if all(c["kind"] == "numeric" for c in self.columns):
             return np.column_stack(list(columns.values()))
-        import pandas as pd
-
+        pd = require("pandas", "tables", "A table with categorical columns")
         return pd.DataFrame(columns)
 
     # ------------------------------------------------------------------ persistence

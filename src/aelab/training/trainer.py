@@ -18,6 +18,7 @@ from functools import partial
 import torch
 from torch import Tensor
 
+from aelab.core.optional import require
 from aelab.core.seeding import seeded
 from aelab.core.validation import check_choice, check_number
 from aelab.models.contract import Trainable
@@ -186,7 +187,7 @@ def train(
         Continue from the checkpoint in ``checkpoint_dir`` (weights, optimizer, RNG,
         history), if there is one.
     progress : bool, default=False
-        Show a progress bar (tqdm) on stderr.
+        Show a progress bar on stderr (needs tqdm: ``pip install 'aelab[progress]'``).
     callback : callable(epoch, logs), optional
         Called after each epoch with the epoch (1-based) and that epoch's values.
     batch_transform : callable(Tensor) -> Tensor, optional
@@ -294,8 +295,7 @@ class _Fit:
         stopped = False
         bar = None
         if self.progress:
-            from tqdm.auto import tqdm
-
+            tqdm = require("tqdm.auto", "progress", "progress=True").tqdm
             bar = tqdm(total=self.epochs, initial=self.start_epoch, unit="epoch", leave=False)
         epoch = self.start_epoch
         try:
