@@ -6,8 +6,9 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 import aelab
+from aelab.core.io import LOCK_FILE
 from aelab.models.ae import AE
-from aelab.training.checkpoint import CHECKPOINT_FILE
+from aelab.training.checkpoint import CHECKPOINT_FILE, PREVIOUS_FILE
 
 
 def _model(seed=0, **kw):
@@ -53,7 +54,8 @@ def test_resume_rejects_other_model(tiny_data, tmp_path):
 def test_checkpoint_every_and_no_temp_files(tiny_data, tmp_path):
     x, _ = tiny_data
     aelab.train(_model(), x, epochs=3, checkpoint_dir=tmp_path, checkpoint_every=2)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [CHECKPOINT_FILE]
+    # epoch 2, then the end (epoch 3): the newest, the one before it, and the writers' lock
+    assert sorted(p.name for p in tmp_path.iterdir()) == [LOCK_FILE, PREVIOUS_FILE, CHECKPOINT_FILE]
 
 
 class _ExplodesAtStep(AE):

@@ -42,7 +42,7 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
     try:
         return args.func(args) or 0
-    except (ValueError, TypeError, FileNotFoundError, MissingExtra) as err:
+    except (ValueError, TypeError, OSError, MissingExtra) as err:  # OSError: e.g. a full disk
         print(f"aelab {args.command}: error: {err}", file=sys.stderr)
         return 2
 

@@ -18,7 +18,7 @@ from aelab.cli.options import (
     show_progress,
     train_options,
 )
-from aelab.core.io import write_json
+from aelab.core.io import directory_lock, write_json
 from aelab.core.optional import MissingExtra
 from aelab.data import dynamic_binarize
 from aelab.models import create
@@ -64,6 +64,11 @@ def save_run(model, ds, result, out: Path, seconds: float) -> dict:
 
 
 def run(args) -> int:
+    with directory_lock(args.out, "writing a model"):  # one writer per --out
+        return _run(args)
+
+
+def _run(args) -> int:
     ds = load_data(args)
     out = Path(args.out)
     model = create(args.model, seed=args.seed, **model_config(args, ds))

@@ -8,27 +8,121 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load, save
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
+
+LOCK_FILE = ".aelab.lock"
+
+
+TEMP_SUFFIX = ".tmp"
+
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same directory + rename."""
-    path = Path(path)
+    """Write ``data`` to ``path`` via a temporary file in the same directory + rename.
+
+    On any failure (disk full, read-only directory, ...) the previous file at ``path`` is
+    left as it was, the temporary file is removed, and an ``OSError`` says which file
+    could not be written and why.
+    """
+    atomic_write_files({path: data})
+
+
+def atomic_write_files(files: dict[str | os.PathLike, bytes],
+                       previous: dict[str | os.PathLike, str | os.PathLike] | None = None) -> None:
+    """Write several files so that a failure leaves every previous file intact.
+
+    Each file is written and synced to a temporary name beside it first; only when all
+    are written are they renamed into place, in the given order (a renaming is atomic).
+    A failure while writing (disk full, read-only directory, no permission) therefore
+    changes nothing. Only a crash between two renamings can leave a mix; a file that
+    lists another's checksum (``config.json``) should come last, so that a mix is detected.
+    ``previous`` maps a path to where the file it replaces is moved first (kept, not lost).
+    """
+    temps: list[tuple[str, Path]] = []
+    try:
+        for path, data in files.items():
+            path = Path(path)
+            temps.append((_write_temp(path, data), path))
+        previous = {Path(k): v for k, v in (previous or {}).items()}
+        for tmp, path in temps:
+            keep = (previous or {}).get(path)
+            if keep is not None and path.is_file():
+                os.replace(path, keep)
+            os.replace(tmp, path)
+    except OSError as err:
+        raise OSError(err.errno, f"Could not write {path}: {err.strerror or err}. Nothing was "
+                      "changed there; free some space, or choose a directory you can write to.",
+                      ) from err
+    finally:
+        for tmp, _ in temps:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def _write_temp(path: Path, data: bytes) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return tmp
+
+
+def remove_stale_temps(directory, name: str) -> int:
+    """Delete temporary files of ``name`` left in ``directory`` by a killed writer; return
+    how many there were. Call it only while holding the directory's lock."""
+    stale = list(Path(directory).glob(f".{name}.*{TEMP_SUFFIX}"))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
+
+
+@contextmanager
+def directory_lock(directory, what: str = "writing") -> Iterator[None]:
+    """Hold an exclusive lock on ``directory`` (a ``.aelab.lock`` file in it) for the block.
+
+    A second process asking for the same lock fails at once with a ValueError naming the
+    directory and the holder's process id. The operating system releases the lock when
+    its holder exits, however it exits (a killed process leaves no stale lock). Where
+    ``fcntl`` is missing (Windows) no lock is taken.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    if fcntl is None:  # pragma: no cover - not POSIX
+        yield
+        return
+    with open(directory / LOCK_FILE, "a+") as f:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            raise ValueError(
+                f"{str(directory)!r} is in use: process {holder} is {what} there (it holds "
+                f"{LOCK_FILE}). Wait for it to finish, or use another directory."
+            ) from None
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
 def tensors_to_bytes(tensors: dict[str, torch.Tensor], metadata: dict | None = None) -> bytes:
@@ -60,9 +154,14 @@ def read_tensors(path, digest: str) -> dict[str, torch.Tensor]:
         raise ValueError(f"{path} is not a readable safetensors file: {err}") from None
 
 
+def json_bytes(doc) -> bytes:
+    """``doc`` as indented JSON text, encoded."""
+    return json.dumps(doc, indent=2).encode()
+
+
 def write_json(path, doc) -> None:
     """Write ``doc`` as indented JSON, atomically."""
-    atomic_write_bytes(path, json.dumps(doc, indent=2).encode())
+    atomic_write_bytes(path, json_bytes(doc))
 
 
 def read_format_file(file: Path, fmt: str, version: int, what: str, hint: str) -> dict:

@@ -125,6 +125,22 @@ def check_class_labels(y, n: int, n_classes: int, fix: str = "") -> torch.Tensor
     return y.long()
 
 
+# The most numbers one network (an encoder, a decoder, ...) may hold: 4 GiB in float32. A
+# config asking for more (latent_dim=10**9, say) is refused before anything is allocated.
+MAX_PARAMETERS = 2**30
+
+
+def check_size(count: int, what: str, owner: str) -> None:
+    """Raise a ValueError if ``count`` numbers would be allocated for ``what``, beyond
+    :data:`MAX_PARAMETERS`."""
+    if count > MAX_PARAMETERS:
+        raise ValueError(
+            f"{owner} would allocate {count:,} numbers for {what} ({count * 4 / 2**30:,.1f} GiB in "
+            f"float32), more than aelab allows ({MAX_PARAMETERS:,}). Check input_shape, hidden, "
+            "latent_dim and the other widths."
+        )
+
+
 def check_shape(value, param: str, owner: str) -> tuple[int, ...]:
     """Check an input shape: an int (number of features) or a tuple such as (C, H, W)."""
     return check_widths(value, param, owner, allow_empty=False)
@@ -167,6 +183,7 @@ def as_float_array(x, *, name: str = "X", min_ndim: int = 2) -> np.ndarray | tor
             )
         if arr.dtype.kind == "b":
             arr = arr.astype(np.float32)
+        _check_float32_range(arr, name)
         arr = np.ascontiguousarray(arr, dtype=np.float32)
         finite = bool(np.isfinite(arr).all())
     if arr.ndim < min_ndim:
@@ -187,6 +204,21 @@ def as_float_array(x, *, name: str = "X", min_ndim: int = 2) -> np.ndarray | tor
             "(e.g. sklearn.impute.SimpleImputer) before passing them to aelab."
         )
     return arr
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_float32_range(arr: np.ndarray, name: str) -> None:
+    """Refuse finite values that float32 (what the models compute in) would turn into inf."""
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > 4 and arr.size:
+        big = np.abs(arr[np.isfinite(arr)])
+        if big.size and float(big.max()) > FLOAT32_MAX:
+            raise ValueError(
+                f"{name} holds values up to {float(big.max()):.3g} in absolute value, beyond the "
+                f"float32 range (±{FLOAT32_MAX:.3g}) that aelab computes in. Rescale those "
+                "features (e.g. divide them, or take a logarithm) first."
+            )
 
 
 def _is_int(t: torch.Tensor) -> bool:

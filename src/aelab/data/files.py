@@ -2,20 +2,42 @@
 
 from __future__ import annotations
 
+import math
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from aelab.core.optional import require
+from aelab.core.optional import MissingExtra, require
 from aelab.core.validation import as_float_array
 
 
+def _check_npy_header(f, available: int, where: str) -> None:
+    """Refuse an .npy header that declares more data than the file holds, before numpy
+    allocates room for it."""
+    version = np.lib.format.read_magic(f)
+    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                   else np.lib.format.read_array_header_2_0)
+    shape, _, dtype = read_header(f)
+    declared = math.prod(shape) * dtype.itemsize
+    if declared > available - f.tell():
+        raise ValueError(f"{where} declares an array of shape {shape} and dtype {dtype} "
+                         f"({declared:,} bytes) but holds {available - f.tell():,}: the file is "
+                         "truncated or damaged.")
+
+
 def _npy(path: Path, label_column):
+    with open(path, "rb") as f:
+        _check_npy_header(f, path.stat().st_size, str(path))
     return np.load(path, allow_pickle=False), None, None
 
 
 def _npz(path: Path, label_column):
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            with archive.open(info) as f:
+                _check_npy_header(f, info.file_size, f"{path}:{info.filename}")
     with np.load(path, allow_pickle=False) as z:
         keys = list(z.files)
         if "X" in keys:
@@ -66,6 +88,16 @@ def read_file(path, label_column=None):
                          f"{sorted(FILE_READERS)}.")
     if not path.is_file():
         raise ValueError(f"Data file {str(path)!r} does not exist.")
-    X, y, names = reader(path, label_column)
+    try:
+        X, y, names = reader(path, label_column)
+    except MissingExtra:
+        raise
+    except (ValueError, TypeError) as err:
+        if str(path) in str(err):  # ours: it names the file and the fix
+            raise
+        raise ValueError(f"Cannot read {path} as a {path.suffix} file: {err}") from None
+    except Exception as err:  # noqa: BLE001 - a malformed file can fail anywhere in the parser below
+        raise ValueError(f"Cannot read {path} as a {path.suffix} file ({type(err).__name__}: "
+                         f"{err}).") from None
     X = as_float_array(X, name=f"the data in {path.name}")
     return X, y, names

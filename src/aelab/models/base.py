@@ -117,9 +117,6 @@ class Autoencoder(Model):
         self.n_classes = check_number(n_classes, "n_classes", owner, kind=int, low=0)
 
         self.n_features = math.prod(self.input_shape)
-        self.scaler = Scaler(self.n_features, preprocess, owner=owner,
-                             auto_kind="minmax" if likelihood == "bernoulli" else "standard")
-        self.prior_dist: Prior | None = None  # p(z) of a generative variant (can_sample)
         spec = Backbone(
             input_shape=self.input_shape,
             hidden=self.hidden,
@@ -130,7 +127,10 @@ class Autoencoder(Model):
             tied=self.tied,
             owner=owner,
         )
-        self.encoder, self.decoder = BACKBONES[self.backbone](spec)
+        self.encoder, self.decoder = BACKBONES[self.backbone](spec)  # sizes checked first
+        self.scaler = Scaler(self.n_features, preprocess, owner=owner,
+                             auto_kind="minmax" if likelihood == "bernoulli" else "standard")
+        self.prior_dist: Prior | None = None  # p(z) of a generative variant (can_sample)
         code_layers = self.code_layers()
         if code_layers:
             self.encoder = self.encoder.extended(code_layers)

@@ -18,13 +18,14 @@ from pathlib import Path
 import torch
 
 from aelab.core.io import (
-    atomic_write_bytes,
+    atomic_write_files,
+    json_bytes,
     read_format_file,
     read_tensors,
     sha256,
     tensors_to_bytes,
-    write_json,
 )
+from aelab.core.validation import check_unknown_options
 from aelab.core.version import __version__
 from aelab.models.registry import get_saved_class
 
@@ -49,15 +50,33 @@ def save_model(model, path, metadata: dict | None = None) -> Path:
         "weights": {"file": WEIGHTS_FILE, "sha256": sha256(weights)},
         "metadata": metadata or {},
     }
-    atomic_write_bytes(path / WEIGHTS_FILE, weights)
-    write_json(path / CONFIG_FILE, config)
+    # Both written before either replaces its predecessor; config.json (which holds the
+    # weights' checksum) last, so that a crash between the two renamings is detected.
+    atomic_write_files({path / WEIGHTS_FILE: weights, path / CONFIG_FILE: json_bytes(config)})
     return path
 
 
 def read_config(path) -> dict:
-    """Read and check a saved model's ``config.json``."""
-    return read_format_file(Path(path) / CONFIG_FILE, FORMAT, FORMAT_VERSION, "aelab model",
-                            "Pass the directory written by model.save() or `aelab train --out`.")
+    """Read and check a saved model's ``config.json``: its format, and the types of the
+    fields the loader reads (a damaged or hand-edited file fails here, clearly)."""
+    file = Path(path) / CONFIG_FILE
+    doc = read_format_file(file, FORMAT, FORMAT_VERSION, "aelab model",
+                           "Pass the directory written by model.save() or `aelab train --out`.")
+    weights = doc.get("weights")
+    problems = [
+        "'model' must be a model name" if not isinstance(doc.get("model"), str) else "",
+        "'config' must be an object" if not isinstance(doc.get("config"), dict) else "",
+        "'weights' must be {'file': name, 'sha256': hex}" if not (
+            isinstance(weights, dict) and isinstance(weights.get("file"), str)
+            and isinstance(weights.get("sha256"), str)) else "",
+        "'metadata' must be an object" if not isinstance(doc.get("metadata", {}), dict) else "",
+    ]
+    if not any(problems) and Path(weights["file"]).name != weights["file"]:
+        problems.append("'weights.file' must name a file in the same directory")
+    problems = [p for p in problems if p]
+    if problems:
+        raise ValueError(f"{file} is damaged: {'; '.join(problems)}. Save the model again.")
+    return doc
 
 
 def load_model(path, device: str | torch.device = "cpu", *, model_class: type | None = None):
@@ -77,7 +96,12 @@ def load_model(path, device: str | torch.device = "cpu", *, model_class: type | 
         )
     else:
         cls = model_class
-    model = cls(**cfg["config"])
+    check_unknown_options(cfg["config"], cls.config_keys(), f"The config in {path / CONFIG_FILE}")
+    try:
+        model = cls(**cfg["config"])
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"The config in {path / CONFIG_FILE} does not build a {cfg['model']!r} "
+                        f"model: {err}") from None
     weights_path = path / cfg["weights"]["file"]
     state = read_tensors(weights_path, cfg["weights"]["sha256"])
     version = cfg.get("format_version", 0)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from aelab.core.validation import check_size
 from aelab.nn.layers import TiedConvTranspose2d, TiedLinear, make_activation
 
 
@@ -71,6 +72,8 @@ def mlp(spec: Backbone) -> tuple[Layers, Layers]:
     """Fully connected encoder/decoder; the decoder mirrors the encoder's widths."""
     d = math.prod(spec.input_shape)
     widths = (d, *spec.hidden)
+    _check_widths((*widths, spec.encoder_out), spec.owner, "its encoder")
+    _check_widths((spec.decoder_in, *reversed(widths)), spec.owner, "its decoder")
     enc: list[nn.Module] = [nn.Flatten()]
     linears = []
     for w_in, w_out in zip(widths[:-1], widths[1:]):
@@ -108,12 +111,18 @@ def mlp(spec: Backbone) -> tuple[Layers, Layers]:
 
 def feedforward(widths: tuple[int, ...], activation: str, owner: str = "the model") -> nn.Sequential:
     """Linear layers through ``widths`` with ``activation`` between them (none after the last)."""
+    _check_widths(widths, owner, f"a {'-'.join(map(str, widths))} network")
     layers: list[nn.Module] = []
     for i, (w_in, w_out) in enumerate(zip(widths[:-1], widths[1:])):
         layers.append(nn.Linear(w_in, w_out))
         if i < len(widths) - 2:
             layers.append(make_activation(activation, owner))
     return nn.Sequential(*layers)
+
+
+def _check_widths(widths: tuple[int, ...], owner: str, what: str) -> None:
+    """Refuse a stack of linear layers that would not fit in memory, before building it."""
+    check_size(sum(a * b + b for a, b in zip(widths[:-1], widths[1:])), what, owner)
 
 
 def _conv_sizes(size: int, n: int) -> list[int]:
@@ -145,6 +154,8 @@ def conv(spec: Backbone) -> tuple[Layers, Layers]:
     hs, ws = _conv_sizes(h, len(spec.hidden)), _conv_sizes(w, len(spec.hidden))
     chans = (c, *spec.hidden)
     flat = chans[-1] * hs[-1] * ws[-1]
+    kernels = sum(9 * a * b for a, b in zip(chans[:-1], chans[1:]))
+    check_size(kernels + flat * max(spec.encoder_out, spec.decoder_in), "its weights", spec.owner)
     convs = [nn.Conv2d(a, b, 3, stride=2, padding=1) for a, b in zip(chans[:-1], chans[1:])]
     enc: list[nn.Module] = []
     for layer in convs:

@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 
 from aelab.core.losses import gaussian_log_prob
+from aelab.core.validation import check_size
 
 
 class Prior:
@@ -63,6 +64,7 @@ class MixturePrior(Prior):
         super().__init__(dim, scale)
         if dim < 2:
             raise ValueError(f"The mixture prior needs latent_dim >= 2; got {dim}. Use prior='gaussian'.")
+        check_size(n_components * dim, "the mixture prior's means", "MixturePrior")
         self.n_components = n_components
         angles = 2.0 * math.pi * torch.arange(n_components) / n_components
         self.means = torch.zeros(n_components, dim)

@@ -8,7 +8,6 @@ drawn from the priors of the generative models).
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import numpy as np
 import torch
 
 from aelab.applications.evaluation import pca_reconstruction, reconstruction_report
+from aelab.core.io import atomic_write_bytes, write_json
 from aelab.data import load
 from aelab.models import create
 from aelab.report.figures import image_grid, plot_history, plot_reconstructions
@@ -117,8 +117,6 @@ def _write(out: Path, ds, rows, options) -> None:
                      f"{r['epochs']} | {r['seconds']:.1f} |")
     lines += ["", "Figures: `figures/reconstructions.png` (all models), `figures/samples.png` (samples "
               "from the generative models' priors), `figures/loss_*.png`.", ""]
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.md").write_text("\n".join(lines))
-    (out / "summary.json").write_text(json.dumps(
-        [{k: v for k, v in r.items() if k not in ("reconstruction", "samples")} for r in rows],
-        indent=2))
+    atomic_write_bytes(out / "summary.md", "\n".join(lines).encode())
+    write_json(out / "summary.json",
+               [{k: v for k, v in r.items() if k not in ("reconstruction", "samples")} for r in rows])

@@ -97,7 +97,13 @@ class TabularEncoder:
 
     def _fit_numeric(self, name: str, x: np.ndarray) -> dict:
         _check_finite(x, name)
-        center, scale = _center_scale(x, self.scaling)
+        with np.errstate(over="ignore", invalid="ignore"):
+            center, scale = _center_scale(x, self.scaling)
+        if not (np.isfinite(center) and np.isfinite(scale)):
+            raise ValueError(
+                f"Column {name!r} is too large to scale (values up to {np.abs(x).max():.3g}: its "
+                f"{self.scaling!r} statistics overflow). Rescale it first (e.g. take a logarithm)."
+            )
         return {"name": name, "kind": "numeric", "center": center, "scale": scale}
 
     # ------------------------------------------------------------------ fitted facts
@@ -145,7 +151,17 @@ class TabularEncoder:
             X = np.asarray(X, dtype=np.float64)
             for j, c in enumerate(self.columns):
                 blocks.append(self._encode_numeric(c, X[:, j]))
-        return np.concatenate(blocks, axis=1).astype(np.float32)
+        out = np.concatenate(blocks, axis=1)
+        with np.errstate(over="ignore"):
+            encoded = out.astype(np.float32)
+        if not np.isfinite(encoded).all():
+            bad = sorted({self.output_names[j] for j in np.flatnonzero(~np.isfinite(encoded).all(0))})
+            raise ValueError(
+                f"Column(s) {bad[:10]} reach {np.abs(out[np.isfinite(out)]).max():.3g} after "
+                f"scaling ({self.scaling!r}), beyond the float32 range aelab computes in. Rescale "
+                "them (e.g. take a logarithm), or use scaling='robust' or 'standard'."
+            )
+        return encoded
 
     def _aligned(self, frame):
         names = [str(c) for c in frame.columns]

@@ -12,12 +12,14 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 
 import torch
 from torch import Tensor
 
+from aelab.core.io import directory_lock
 from aelab.core.optional import require
 from aelab.core.seeding import seeded
 from aelab.core.validation import check_choice, check_number
@@ -250,7 +252,9 @@ def train(
     source = batch_source(train_data, batch_size, dev, seed, model)
     val_source = None if val_data is None else batch_source(val_data, 4 * batch_size, dev, None, model)
 
-    with seeded(seed, dev):
+    # One writer per checkpoint directory: a second process fails at once, with a clear error.
+    lock = nullcontext() if checkpoint_dir is None else directory_lock(checkpoint_dir, "training")
+    with lock, seeded(seed, dev):
         return _Fit(model, source, val_source, epochs, lr, weight_decay, make_optimizer,
                     schedule, early_stopping, grad_clip, checkpoint_dir, checkpoint_every,
                     resume, progress, callback, dev, batch_transform).run()
