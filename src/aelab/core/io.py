@@ -22,8 +22,6 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None
 
 LOCK_FILE = ".aelab.lock"
-
-
 TEMP_SUFFIX = ".tmp"
 
 
@@ -48,21 +46,24 @@ def atomic_write_files(files: dict[str | os.PathLike, bytes],
     lists another's checksum (``config.json``) should come last, so that a mix is detected.
     ``previous`` maps a path to where the file it replaces is moved first (kept, not lost).
     """
+    previous = {Path(k): v for k, v in (previous or {}).items()}
     temps: list[tuple[str, Path]] = []
+    renaming = False
     try:
         for path, data in files.items():
             path = Path(path)
             temps.append((_write_temp(path, data), path))
-        previous = {Path(k): v for k, v in (previous or {}).items()}
+        renaming = True
         for tmp, path in temps:
-            keep = (previous or {}).get(path)
+            keep = previous.get(path)
             if keep is not None and path.is_file():
                 os.replace(path, keep)
             os.replace(tmp, path)
     except OSError as err:
-        raise OSError(err.errno, f"Could not write {path}: {err.strerror or err}. Nothing was "
-                      "changed there; free some space, or choose a directory you can write to.",
-                      ) from err
+        state = ("It was written but not renamed into place: the files of this save renamed "
+                 "before it are new, the others old" if renaming else "Nothing was changed there")
+        raise OSError(err.errno, f"Could not write {path}: {err.strerror or err}. {state}; free "
+                      "some space, or choose a directory you can write to.") from err
     finally:
         for tmp, _ in temps:
             Path(tmp).unlink(missing_ok=True)
