@@ -17,7 +17,7 @@ import numpy as np
 
 from aelab.applications.detection import AUTO_NEIGHBORS, NEIGHBOR_MAX_CODE, top_features
 from aelab.cli.options import Formatter
-from aelab.core.io import atomic_write_bytes
+from aelab.core.io import atomic_write_bytes, directory_lock
 from aelab.core.optional import require
 from aelab.data.files import read_file
 from aelab.models import list_models
@@ -102,7 +102,8 @@ def run_fit(args) -> int:
     t0 = time.perf_counter()
     det.fit(X)
     seconds = time.perf_counter() - t0
-    det.save(args.out)
+    with directory_lock(args.out, "saving a detector"):  # one writer per --out
+        det.save(args.out)
     flagged = float(np.mean(det.predict(X) == -1))
     print(f"fitted {args.n_members} x {args.model} on {len(X)} rows x {det.n_features_in_} columns "
           f"in {seconds:.1f}s; {flagged:.1%} of the training rows are outliers "

@@ -17,6 +17,7 @@ from aelab.cli.options import (
     train_options,
 )
 from aelab.cli.train import save_run
+from aelab.core.io import directory_lock
 from aelab.models import list_models
 from aelab.training import train
 
@@ -56,6 +57,11 @@ def parse_layer_options(pairs: list[str]) -> dict:
 
 
 def run(args) -> int:
+    with directory_lock(args.out, "writing a model"):  # one writer per --out
+        return _run(args)
+
+
+def _run(args) -> int:
     ds = load_data(args)
     out = Path(args.out)
     opts = train_options(args, out / "checkpoints")
