@@ -1,6 +1,7 @@
 """aelab.sklearn: scikit-learn's estimator checks, the outlier conventions, tables with
 categorical columns, save/load, bad input, and a planted-outlier data set."""
 
+import json
 import math
 
 import numpy as np
@@ -401,7 +402,8 @@ def test_tabular_encoder_one_hot_scaling_and_constant_columns():
     blue = Z[:, names.index("color=blue")]
     np.testing.assert_array_equal(blue, (frame["color"] == "blue").to_numpy())
     # column order does not matter; the encoding travels as JSON
-    again = TabularEncoder.from_config(enc.to_config()).transform(frame[frame.columns[::-1]])
+    again = TabularEncoder.from_config(enc.to_config(), enc.statistics()).transform(
+        frame[frame.columns[::-1]])
     np.testing.assert_array_equal(again, Z)
 
 
@@ -529,3 +531,30 @@ def test_torch_threads_untouched():
     before = torch.get_num_threads()
     tiny_detector().fit(planted(n=60)[0])
     assert torch.get_num_threads() == before
+
+
+def test_fitted_numbers_in_safetensors_and_format_1_files(tmp_path):
+    """Estimator format 2: the encoding's statistics in encoding.safetensors, not the JSON;
+    a format-1 transformer (statistics in the JSON) still loads, a format-1 detector is
+    refused with a message naming its format."""
+    X, _ = planted(n=120)
+    est = AutoencoderTransformer(latent_dim=2, hidden=(4,), epochs=2, random_state=0).fit(X)
+    est.save(tmp_path / "t")
+    doc = json.loads((tmp_path / "t" / "estimator.json").read_text())
+    assert all("center" not in c for c in doc["fitted"]["encoder"]["columns"])
+    stats = est.encoder_.statistics()
+    for c, center, scale in zip(doc["fitted"]["encoder"]["columns"], stats["center"], stats["scale"]):
+        c.update(center=float(center), scale=float(scale))
+    del doc["fitted"]["encoding"]
+    doc["format_version"] = 1
+    (tmp_path / "t" / "estimator.json").write_text(json.dumps(doc))
+    (tmp_path / "t" / "encoding.safetensors").unlink()
+    np.testing.assert_array_equal(AutoencoderTransformer.load(tmp_path / "t").transform(X),
+                                  est.transform(X))
+    det = tiny_detector().fit(X)
+    det.save(tmp_path / "d")
+    doc = json.loads((tmp_path / "d" / "estimator.json").read_text())
+    doc["format_version"] = 1
+    (tmp_path / "d" / "estimator.json").write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match="estimator format 1 .*Fit it again"):
+        AutoencoderOutlierDetector.load(tmp_path / "d")

@@ -8,11 +8,19 @@ import numbers
 from pathlib import Path
 
 import numpy as np
+import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from aelab.core.io import read_format_file, write_json
+from aelab.core.io import (
+    atomic_write_files,
+    json_bytes,
+    read_format_file,
+    read_tensors,
+    sha256,
+    tensors_to_bytes,
+)
 from aelab.core.validation import check_choice, check_number, check_unknown_options
 from aelab.core.version import __version__
 from aelab.models import MODELS, get_model_class
@@ -21,9 +29,11 @@ from aelab.sklearn.tabular import UNKNOWN_POLICIES, TabularEncoder, has_categori
 from aelab.training.data import DEVICES
 
 FORMAT = "aelab-sklearn"
-# 2: the detector's fitted arrays in safetensors (format 1 kept its score scales in JSON).
+# 2: every fitted array in safetensors (format 1 kept the detector's score scales and the
+# encoding's statistics in JSON).
 FORMAT_VERSION = 2
 ESTIMATOR_FILE = "estimator.json"
+ENCODING_FILE = "encoding.safetensors"
 # The keywords the estimators set themselves; model_params may not repeat them.
 _OWN_MODEL_KEYS = {"input_shape", "latent_dim", "hidden", "activation", "preprocess"}
 
@@ -134,7 +144,15 @@ class AutoencoderEstimatorMixin(BaseEstimator):
                 "feature_names_in_": None if names is None else [str(n) for n in names]}
 
     def _restore_fitted(self, cfg: dict, path: Path) -> None:
-        self.encoder_ = TabularEncoder.from_config(cfg["encoder"])
+        statistics = None
+        if "encoding" in cfg:  # estimator format 2; format 1 kept the statistics in the JSON
+            name = cfg["encoding"]["file"]
+            if not isinstance(name, str) or Path(name).name != name:
+                raise ValueError(f"{path / ESTIMATOR_FILE} is damaged: the encoding file must be "
+                                 "in the same directory.")
+            tensors = read_tensors(path / name, cfg["encoding"]["sha256"])
+            statistics = {k: v.numpy() for k, v in tensors.items()}
+        self.encoder_ = TabularEncoder.from_config(cfg["encoder"], statistics)
         self.n_features_in_ = int(cfg["n_features_in_"])
         if cfg["feature_names_in_"] is not None:
             self.feature_names_in_ = np.asarray(cfg["feature_names_in_"], dtype=object)
@@ -145,8 +163,9 @@ class AutoencoderEstimatorMixin(BaseEstimator):
     def save(self, path) -> None:
         """Save the fitted estimator into directory ``path``: JSON and safetensors, no pickle.
 
-        ``path/estimator.json`` holds the parameters and the fitted encoding; each
-        autoencoder is a ``config.json`` + ``model.safetensors`` directory beside it.
+        ``path/estimator.json`` holds the parameters and the fitted encoding's structure,
+        ``path/encoding.safetensors`` its numeric statistics; each autoencoder is a
+        ``config.json`` + ``model.safetensors`` directory beside them.
         Load with :meth:`load` or :func:`aelab.sklearn.load`.
         """
         check_is_fitted(self)
@@ -157,11 +176,15 @@ class AutoencoderEstimatorMixin(BaseEstimator):
         params = self.get_params(deep=False)
         if not (random_state is None or isinstance(random_state, numbers.Integral)):
             params["random_state"] = None  # a RandomState object is not data; the fit is saved
+        statistics = tensors_to_bytes({k: torch.from_numpy(v)
+                                       for k, v in self.encoder_.statistics().items()})
+        fitted = {**self._fitted_config(),
+                  "encoding": {"file": ENCODING_FILE, "sha256": sha256(statistics)}}
         doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "aelab_version": __version__,
-               "estimator": type(self).__name__, "params": _jsonable(params),
-               "fitted": self._fitted_config()}
+               "estimator": type(self).__name__, "params": _jsonable(params), "fitted": fitted}
         self._save_models(path)
-        write_json(path / ESTIMATOR_FILE, doc)
+        atomic_write_files({path / ENCODING_FILE: statistics,
+                            path / ESTIMATOR_FILE: json_bytes(doc)})
 
     @classmethod
     def load(cls, path):

@@ -1,8 +1,10 @@
 """Tables to model inputs: numeric columns scaled, categorical columns one-hot encoded.
 
-The fitted encoding is plain data (:meth:`TabularEncoder.to_config`), saved as JSON
-beside the model and enforced on new data: a missing or extra column, a NaN or an
-unseen category raises a ValueError that names the column and the fix.
+The fitted encoding is plain data: its structure (:meth:`TabularEncoder.to_config`: names,
+kinds, categories) is saved as JSON beside the model, its numeric statistics
+(:meth:`TabularEncoder.statistics`) as safetensors. It is enforced on new data: a missing
+or extra column, a NaN or an unseen category raises a ValueError that names the column and
+the fix.
 """
 
 from __future__ import annotations
@@ -222,18 +224,36 @@ class TabularEncoder:
 
     # ------------------------------------------------------------------ persistence
     def to_config(self) -> dict:
-        """The fitted encoding as JSON-ready data."""
-        return {"scaling": self.scaling, "handle_unknown": self.handle_unknown,
-                "columns": self.columns}
+        """The fitted encoding's structure as JSON-ready data: names, kinds, categories
+        (the numeric statistics are :meth:`statistics`, saved as tensors)."""
+        columns = [{k: v for k, v in c.items() if k not in ("center", "scale")}
+                   for c in self.columns]
+        return {"scaling": self.scaling, "handle_unknown": self.handle_unknown, "columns": columns}
+
+    def statistics(self) -> dict[str, np.ndarray]:
+        """The numeric columns' fitted centres and scales, float64, in column order."""
+        numeric = [c for c in self.columns if c["kind"] == "numeric"]
+        return {key: np.array([c[key] for c in numeric], dtype=np.float64)
+                for key in ("center", "scale")}
 
     @classmethod
-    def from_config(cls, cfg: dict) -> TabularEncoder:
-        """Rebuild a fitted encoder from :meth:`to_config`'s output."""
+    def from_config(cls, cfg: dict, statistics: dict[str, np.ndarray] | None = None) -> TabularEncoder:
+        """Rebuild a fitted encoder from :meth:`to_config` and :meth:`statistics` (an
+        encoding saved by aelab 0.1's estimator format 1 holds them in ``cfg`` itself)."""
         enc = cls(cfg["scaling"], cfg["handle_unknown"])
         enc.columns = [dict(c) for c in cfg["columns"]]
         for c in enc.columns:
             if c["kind"] not in ("numeric", "categorical"):
                 raise ValueError(f"Unknown column kind {c['kind']!r} in a saved encoding.")
+        numeric = [c for c in enc.columns if c["kind"] == "numeric"]
+        if statistics is not None:
+            if any(len(statistics[k]) != len(numeric) for k in ("center", "scale")):
+                raise ValueError(f"The saved encoding has {len(numeric)} numeric columns but "
+                                 f"statistics for {len(statistics['center'])}; it is damaged.")
+            for c, center, scale in zip(numeric, statistics["center"], statistics["scale"]):
+                c["center"], c["scale"] = float(center), float(scale)
+        elif any("center" not in c or "scale" not in c for c in numeric):
+            raise ValueError("The saved encoding lacks its numeric statistics; it is damaged.")
         return enc
 
 
