@@ -2,8 +2,9 @@
 random moments, resumed each time, then compared bit for bit with an uninterrupted run.
 
 Each kill is followed by a check that the checkpoint directory can be read; every
-``--corrupt-every``-th kill the newest checkpoint is also truncated, so that resuming
-must detect it by its checksum and fall back to the previous one. The final weights file
+``--corrupt-every``-th kill (or the next one with two checkpoints on disk) the newest
+checkpoint is also truncated, so that resuming must detect it by its checksum and fall
+back to the previous one. The final weights file
 must equal the uninterrupted run's byte for byte (CPU, one thread).
 
     python benchmarks/crash_resume.py                 # 24 kills (the recorded run)
@@ -24,7 +25,7 @@ import warnings
 from pathlib import Path
 
 from aelab.models.persistence import WEIGHTS_FILE
-from aelab.training.checkpoint import CHECKPOINT_FILE, read_checkpoint
+from aelab.training.checkpoint import CHECKPOINT_FILE, PREVIOUS_FILE, read_checkpoint
 from common import machine, parse_args, write
 
 CHECKPOINTS = "checkpoints"
@@ -100,7 +101,9 @@ def crash_and_resume(workdir: Path, kills: int, epochs: int, seed: int = 0,
                  "during_checkpoint_write": in_write, "damaged_files_seen": len(caught),
                  "truncated_newest": False}
         truncate_due = truncate_due or bool(corrupt_every and (len(log) + 1) % corrupt_every == 0)
-        if truncate_due and (folder / CHECKPOINT_FILE).is_file():
+        # Damage the newest only when a previous one exists to fall back to (with the only
+        # checkpoint damaged there is rightly nothing to resume from).
+        if truncate_due and (folder / CHECKPOINT_FILE).is_file() and (folder / PREVIOUS_FILE).is_file():
             newest = folder / CHECKPOINT_FILE
             newest.write_bytes(newest.read_bytes()[: newest.stat().st_size // 2])
             event["truncated_newest"], truncate_due = True, False
@@ -150,8 +153,9 @@ def main() -> None:
 uniformly random moments {r['kill_window_s'][0]:.1f}–{r['kill_window_s'][1]:.1f} s after each
 start (from start-up to about eight epochs in), every third one instead as soon as a
 checkpoint's temporary file appeared (during a checkpoint write), resumed each time; every
-{args.corrupt_every}th kill the newest checkpoint was then truncated to half its length, so
-that the resume had to detect it by its checksum and fall back to the previous one.
+{args.corrupt_every}th kill (or the next one with two checkpoints on disk) the newest checkpoint
+was then truncated to half its length, so that the resume had to detect it by its checksum
+and fall back to the previous one.
 
 | | |
 |---|---|

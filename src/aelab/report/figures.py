@@ -107,3 +107,33 @@ def plot_codes_2d(codes: np.ndarray, labels: np.ndarray, path, title: str = "",
     ax.set_title(title, fontsize=8)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def plot_score_fields(density, fields: dict, path, lim: float = 2.0, title: str = "") -> Path:
+    """Vector fields over the contours of a 2-D density, one panel each.
+
+    ``density`` has ``log_prob(points)``; ``fields`` maps a panel title to a function from
+    points (n, 2) to vectors (n, 2) (e.g. an autoencoder's score estimate, the exact score).
+    """
+    plt = pyplot()
+    line = np.linspace(-lim, lim, 120)
+    gx, gy = np.meshgrid(line, line)
+    logp = density.log_prob(np.stack([gx.ravel(), gy.ravel()], 1)).reshape(gx.shape)
+    arrows = np.linspace(-lim, lim, 21)
+    ax_, ay_ = np.meshgrid(arrows, arrows)
+    points = np.stack([ax_.ravel(), ay_.ravel()], 1)
+    fig, axes = plt.subplots(1, len(fields), figsize=(4.2 * len(fields), 4.2), squeeze=False)
+    for ax, (label, field) in zip(axes[0], fields.items()):
+        ax.contourf(gx, gy, np.exp(logp), levels=12, cmap="Greys")
+        vectors = field(points)
+        norm = np.linalg.norm(vectors, axis=1, keepdims=True)
+        unit = vectors / np.where(norm > 0, norm, 1.0)  # directions; length shown by colour
+        quiver = ax.quiver(points[:, 0], points[:, 1], unit[:, 0], unit[:, 1], np.log1p(norm[:, 0]),
+                           cmap="viridis", scale=28, width=0.004)
+        ax.set_title(label, fontsize=9)
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.colorbar(quiver, ax=axes[0].tolist(), shrink=0.8, label="log(1 + |vector|)")
+    fig.suptitle(title, fontsize=9)
+    return _save(fig, path)
