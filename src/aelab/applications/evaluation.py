@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 import torch
+from scipy.linalg import subspace_angles
 from sklearn.decomposition import PCA
 
 from aelab.core.seeding import seeded
@@ -108,3 +109,22 @@ def log_likelihood(model, x, k: int = 5000, *, y=None, seed: int = 0,
             out.append(total - math.log(k))
     # The density of the scaled data, carried back to the data's own units.
     return (torch.cat(out).cpu() + model.scaler.log_abs_det()).numpy()
+
+
+def code_statistics(model, X, zero_tol: float = 1e-2) -> dict:
+    """How sparse a model's codes are on ``X``.
+
+    Returns the fraction of (near-)zero code entries (``|h| <= zero_tol``), the mean
+    activation of each unit (for sigmoid codes: the rate ρ̂ a KL penalty targets) and the
+    codes themselves, float64 (n, latent_dim).
+    """
+    zero_tol = check_number(zero_tol, "zero_tol", "code_statistics", low=0.0)
+    h = np.asarray(model.encode(X), dtype=np.float64)
+    return {"fraction_zero": float(np.mean(np.abs(h) <= zero_tol)),
+            "mean_activation": h.mean(0), "codes": h}
+
+
+def principal_angles(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Principal angles between the column spaces of ``A`` (d, k) and ``B`` (d, m), in
+    degrees, largest first (e.g. a linear autoencoder's decoder weights vs PCA's components)."""
+    return np.degrees(subspace_angles(np.asarray(A, np.float64), np.asarray(B, np.float64)))

@@ -137,3 +137,33 @@ def plot_score_fields(density, fields: dict, path, lim: float = 2.0, title: str 
     fig.colorbar(quiver, ax=axes[0].tolist(), shrink=0.8, label="log(1 + |vector|)")
     fig.suptitle(title, fontsize=9)
     return _save(fig, path)
+
+
+def plot_histograms(samples: dict, path, xlabel: str = "", title: str = "", bins: int = 50) -> Path:
+    """One histogram per entry of ``samples`` (label → values), on a shared log-count axis."""
+    plt = pyplot()
+    fig, axes = plt.subplots(1, len(samples), figsize=(2.6 * len(samples), 2.6), squeeze=False,
+                             sharey=True)
+    for ax, (label, values) in zip(axes[0], samples.items()):
+        ax.hist(np.ravel(values), bins=bins, color="0.3")
+        ax.set_yscale("log")
+        ax.set_title(label, fontsize=8)
+        ax.set_xlabel(xlabel, fontsize=7)
+        ax.tick_params(labelsize=6)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_curves(curves: dict, path, xlabel: str = "", ylabel: str = "", title: str = "") -> Path:
+    """Line plots of label → (x, y), one axis."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, (x, y) in curves.items():
+        ax.plot(x, y, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return _save(fig, path)
