@@ -44,14 +44,16 @@ def command(out: Path, epochs: int, resume: bool) -> list[str]:
 
 def crash_and_resume(workdir: Path, kills: int, epochs: int, seed: int = 0,
                      corrupt_every: int = 4, epochs_per_attempt: float = 8.0,
-                     write_kill_every: int = 3) -> dict:
+                     write_kill_every: int = 3, min_truncated: int = 0,
+                     max_kills: int | None = None) -> dict:
     """Run the harness in ``workdir``; return what it saw (see the module docstring).
 
     Each attempt is killed after a delay drawn uniformly from [0.8·s, s + e·t]: s the
     start-up time and t the epoch time of the uninterrupted run, e ``epochs_per_attempt``;
     so some kills land during start-up, most during training. Every ``write_kill_every``-th
     attempt is instead killed as soon as a checkpoint's temporary file appears: while a
-    checkpoint is being written.
+    checkpoint is being written. With ``min_truncated``, kills continue past ``kills``
+    (up to ``max_kills``) until that many newest checkpoints have been truncated.
     """
     rng = random.Random(seed)
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
@@ -73,7 +75,11 @@ def crash_and_resume(workdir: Path, kills: int, epochs: int, seed: int = 0,
 
     log: list[dict] = []
     truncate_due = False  # every corrupt_every-th kill; at the next kill with a checkpoint
-    while len(log) < kills:
+    def more() -> bool:
+        truncated = sum(e["truncated_newest"] for e in log)
+        return len(log) < kills or (truncated < min_truncated and len(log) < (max_kills or kills))
+
+    while more():
         proc = subprocess.Popen(command(resumed, epochs, True), env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         folder = resumed / CHECKPOINTS

@@ -91,9 +91,9 @@ def test_crash_harness_short(tmp_path):
         from crash_resume import crash_and_resume
     finally:
         sys.path.remove(str(BENCHMARKS))
-    r = crash_and_resume(tmp_path, kills=3, epochs=25, seed=1, corrupt_every=1,
-                         epochs_per_attempt=4)
-    assert r["kills"] == 3 and r["truncated_checkpoints"] >= 1, r
+    r = crash_and_resume(tmp_path, kills=3, epochs=60, seed=1, corrupt_every=1,
+                         epochs_per_attempt=4, min_truncated=1, max_kills=12)
+    assert r["kills"] >= 3 and r["truncated_checkpoints"] >= 1, r
     assert r["unreadable_directories"] == 0
     assert r["identical"], r
 

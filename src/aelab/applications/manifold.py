@@ -17,8 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from sklearn.neighbors import NearestNeighbors
 
 from aelab.core.validation import as_float_array, check_number
+from aelab.nn.layers import evaluating
 
 
 def score_field(model, points, scale: float) -> np.ndarray:
@@ -184,3 +186,59 @@ def mmd(a: np.ndarray, b: np.ndarray, bandwidth: float | None = None) -> float:
     within = (kaa.sum() - kaa.diagonal().sum()) / (n * (n - 1)) + \
         (kbb.sum() - kbb.diagonal().sum()) / (m * (m - 1))
     return float(within - 2 * k(a, b).mean())
+
+
+@dataclass(frozen=True)
+class Tangents:
+    """The encoder's local linearisation at some points.
+
+    Attributes
+    ----------
+    vectors : ndarray of shape (n, k, d)
+        The top-k right singular vectors of the encoder Jacobian ∂h/∂x at each point: the
+        input directions the code is most sensitive to (Rifai et al. 2011's tangents).
+    singular_values : ndarray of shape (n, min(latent_dim, d))
+        The Jacobian's spectrum at each point, largest first.
+    """
+
+    vectors: np.ndarray
+    singular_values: np.ndarray
+
+
+def tangents(model, x, k: int, batch_size: int = 64) -> Tangents:
+    """Tangent directions of the learned manifold at ``x`` (Goodfellow et al. §14.6–14.7).
+
+    The encoder Jacobian (code with respect to the raw input, input scaling included) is
+    computed exactly by reverse-mode autodiff, one point at a time, batched with ``vmap``.
+    """
+    k = check_number(k, "k", "tangents", kind=int, low=1)
+    points = model.as_input(x, what="tangents")
+    path = model.encoder_path()
+    d = math.prod(points.shape[1:])
+
+    def code(one):  # one example (*input_shape,) -> its code (latent_dim,)
+        return path(one.unsqueeze(0))[0]
+
+    vectors, spectra = [], []
+    with evaluating(model):
+        for i in range(0, points.shape[0], batch_size):
+            batch = points[i : i + batch_size].to(model.device)
+            with torch.enable_grad():
+                jac = torch.vmap(torch.func.jacrev(code))(batch).reshape(batch.shape[0], -1, d)
+            _, s, vh = torch.linalg.svd(jac.double(), full_matrices=False)
+            vectors.append(vh[:, :k].cpu().numpy())
+            spectra.append(s.cpu().numpy())
+    return Tangents(np.concatenate(vectors), np.concatenate(spectra))
+
+
+def local_pca(X_reference, points, k: int, neighbors: int = 50) -> np.ndarray:
+    """The top-k principal directions of each point's ``neighbors`` nearest reference rows
+    (Euclidean), centred on their mean: the local tangent plane of the data, (n, k, d)."""
+    ref = np.asarray(X_reference, dtype=np.float64).reshape(len(X_reference), -1)
+    pts = np.asarray(points, dtype=np.float64).reshape(len(points), -1)
+    idx = NearestNeighbors(n_neighbors=neighbors).fit(ref).kneighbors(pts, return_distance=False)
+    out = []
+    for rows in idx:
+        local = ref[rows] - ref[rows].mean(0)
+        out.append(np.linalg.svd(local, full_matrices=False)[2][:k])
+    return np.stack(out)
