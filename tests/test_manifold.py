@@ -5,13 +5,16 @@ import pytest
 import torch
 
 import aelab
+from aelab.applications.evaluation import principal_angles
 from aelab.applications.manifold import (
     GaussianMixture,
     compare_scores,
+    local_pca,
     mmd,
     ring_mixture,
     score_field,
     spiral_mixture,
+    tangents,
 )
 
 
@@ -72,3 +75,26 @@ def test_compare_scores_and_mmd():
     assert abs(mmd(a, b)) < 0.01 < mmd(a, b + 1.0)
     with pytest.raises(ValueError, match="scale"):
         score_field(None, a, 0.0)
+
+
+def test_tangents_are_the_jacobian_s_right_singular_vectors():
+    """For a linear encoder h = W(x − shift)/scale the Jacobian is W / scale everywhere."""
+    x = np.random.default_rng(0).standard_normal((30, 6)).astype(np.float32) * 3
+    model = aelab.create("ae", input_shape=6, latent_dim=3, hidden=(), linear=True, seed=0)
+    aelab.train(model, x, epochs=1)  # fits the standard scaling
+    t = tangents(model, x[:4], k=2)
+    weight = model.encoder.affine_maps()[0].weight.detach().double().numpy()
+    jac = weight / model.scaler.scale.double().numpy()[None, :]
+    _, s, vh = np.linalg.svd(jac)
+    np.testing.assert_allclose(t.singular_values, np.tile(s, (4, 1)), rtol=1e-6)
+    for v in t.vectors:  # the same subspace (signs are arbitrary)
+        np.testing.assert_allclose(np.abs(v @ vh[:2].T), np.eye(2), atol=1e-5)
+
+
+def test_local_pca_finds_the_plane():
+    rng = np.random.default_rng(0)
+    plane = np.linalg.qr(rng.standard_normal((5, 2)))[0]  # (5, 2)
+    data = rng.standard_normal((400, 2)) @ plane.T + 1e-3 * rng.standard_normal((400, 5))
+    directions = local_pca(data, data[:3], k=2, neighbors=30)
+    for d in directions:
+        assert principal_angles(d.T, plane).max() < 1.0

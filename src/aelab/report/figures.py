@@ -155,12 +155,15 @@ def plot_histograms(samples: dict, path, xlabel: str = "", title: str = "", bins
     return _save(fig, path)
 
 
-def plot_curves(curves: dict, path, xlabel: str = "", ylabel: str = "", title: str = "") -> Path:
-    """Line plots of label → (x, y), one axis."""
+def plot_curves(curves: dict, path, xlabel: str = "", ylabel: str = "", title: str = "",
+                log_y: bool = False) -> Path:
+    """Line plots of label → (x, y), one axis (``log_y``: a logarithmic y axis)."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for label, (x, y) in curves.items():
         ax.plot(x, y, label=label)
+    if log_y:
+        ax.set_yscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
