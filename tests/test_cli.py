@@ -78,6 +78,9 @@ def test_demo_writes_summary(tmp_path):
     assert all(label in summary for label, _, _ in DEMO_MODELS)
     assert (tmp_path / "figures" / "reconstructions.png").is_file()
     assert (tmp_path / "figures" / "samples.png").is_file()
+    page = (tmp_path / "report.html").read_text()
+    assert all(label in page for label, _, _ in DEMO_MODELS)
+    assert page.count("<img ") == 2 + len(DEMO_MODELS)  # reconstructions, samples, a loss each
 
 
 def test_generative_train_evaluate_sample(tmp_path, capsys):

@@ -10,11 +10,11 @@ import sys
 
 import torch
 
-from aelab.cli import demo, detect, encode, evaluate, list_models, pretrain, sample, train
+from aelab.cli import demo, detect, encode, evaluate, list_models, pretrain, report, sample, train
 from aelab.core.optional import MissingExtra
 from aelab.core.version import __version__
 
-COMMANDS = [list_models, train, evaluate, encode, sample, pretrain, detect, demo]
+COMMANDS = [list_models, train, evaluate, encode, sample, pretrain, detect, report, demo]
 
 
 def build_parser() -> argparse.ArgumentParser:

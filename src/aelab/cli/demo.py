@@ -25,5 +25,6 @@ def run(args) -> int:
     for r in rows:
         print(f"{r['label']:24s} {r['code_size']:4d} {r['test_error']:9.3f} "
               f"{r['pca_error']:8.3f} {r['seconds']:7.1f}")
-    print(f"wrote {Path(args.out) / 'summary.md'} and figures in {time.perf_counter() - t0:.0f}s")
+    print(f"wrote {Path(args.out) / 'summary.md'}, {Path(args.out) / 'report.html'} and figures in "
+          f"{time.perf_counter() - t0:.0f}s")
     return 0

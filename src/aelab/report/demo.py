@@ -2,8 +2,8 @@
 
 Trains each model on scikit-learn's 8×8 digits (1437 train / 360 test), then
 writes ``summary.md`` (test reconstruction error per example beside PCA with the
-same code size, train time) and figures (loss curves, reconstructions, and samples
-drawn from the priors of the generative models).
+same code size, train time), the same as one self-contained ``report.html``, and figures
+(loss curves, reconstructions, and samples drawn from the priors of the generative models).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from aelab.core.io import atomic_write_bytes, write_json
 from aelab.data import load
 from aelab.models import create
 from aelab.report.figures import image_grid, plot_history, plot_reconstructions
+from aelab.report.html import Section, render
 from aelab.training import train
 
 # (label, model name, config) — every penalty and corruption of the classic family.
@@ -96,17 +97,21 @@ def _write(out: Path, ds, rows, options) -> None:
                out / "figures" / "samples.png", ncols=10, unit_range=True,
                title="new digits drawn from each generative model's prior (seed 0)",
                row_labels=[r["label"] for r in drawn])
-    lines = [
-        "# aelab demo: the autoencoder family on digits",
-        "",
+    data_line = (
         f"Data: scikit-learn digits, 8×8 in [0, 1], {len(ds.X_train)} train / {len(ds.X_test)} "
         "test (stratified, seed 0). Metric: squared error summed over the 64 pixels, mean over "
         "the test digits. PCA is fitted on the training digits with as many components as the "
-        "code.",
-        "",
+        "code.")
+    training_line = (
         f"Training: {options}. Architecture: 64-{DEMO_DEFAULTS['hidden'][0]}-"
         f"{DEMO_DEFAULTS['latent_dim']} MLP (linear AE: 64-{DEMO_DEFAULTS['latent_dim']}), "
-        "mirrored decoder, Gaussian likelihood (squared error).",
+        "mirrored decoder, Gaussian likelihood (squared error).")
+    lines = [
+        "# aelab demo: the autoencoder family on digits",
+        "",
+        data_line,
+        "",
+        training_line,
         "",
         "| model | code | test error | PCA, same code | ratio | epochs | train time (s) |",
         "|---|---|---|---|---|---|---|",
@@ -120,3 +125,21 @@ def _write(out: Path, ds, rows, options) -> None:
     atomic_write_bytes(out / "summary.md", "\n".join(lines).encode())
     write_json(out / "summary.json",
                [{k: v for k, v in r.items() if k not in ("reconstruction", "samples")} for r in rows])
+    header = ["model", "code", "test error", "PCA, same code", "ratio", "epochs", "train time (s)"]
+    table = [[r["label"], r["code_size"], r["test_error"], r["pca_error"],
+              r["test_error"] / r["pca_error"], r["epochs"], r["seconds"]] for r in rows]
+    figures = out / "figures"
+    sections = [
+        Section("summary", text=f"{data_line} {training_line}",
+                tables=[("test reconstruction error per example", header, table)]),
+        Section("reconstructions and samples", images=[
+            ("test digits and their reconstructions", (figures / "reconstructions.png").read_bytes()),
+            ("samples from the generative models' priors", (figures / "samples.png").read_bytes())]),
+        Section("loss curves per term", images=[
+            (path.stem.removeprefix("loss_").replace("_", " "), path.read_bytes())
+            for path in sorted(figures.glob("loss_*.png"))]),
+    ]
+    page = render("aelab demo: the autoencoder family on digits",
+                  "Every model of the classic family, trained on the embedded digits, beside PCA.",
+                  sections)
+    atomic_write_bytes(out / "report.html", page.encode())
