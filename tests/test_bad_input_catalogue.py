@@ -198,6 +198,9 @@ def render() -> str:
                          .replace("/", ".") + f".{frame_.name}")
                 message = str(err).replace(str(Path(tmp).resolve()), "<dir>").replace(tmp, "<dir>")
                 message = re.sub(r"process \d+", "process <pid>", message)
+                # lists of registered models change with every new model: not part of the page
+                message = re.sub(r"(Available models|the models that do|can sample): \[[^\]]*\]",
+                                 r"\1: [<registered models>]", message)
                 lines += [f"- **{title}** — `{type(err).__name__}` from `{where}`:",
                           f"  {message}", ""]
             else:
