@@ -21,6 +21,7 @@ MODEL_CASES: list[tuple[str, dict]] = [
     ("denoising", {"corruption": "salt_pepper", "noise": 0.3}),
     ("contractive", {}),
     ("contractive", {"hidden": (10,), "code_activation": "tanh"}),
+    ("rcae", {"contraction_weight": 0.1}),
     ("vae", {}),
     # beta < 1: on these soft targets a Bernoulli VAE at beta=1 rightly ignores the code.
     ("vae", {"likelihood": "bernoulli", "activation": "tanh", "beta": 0.3}),
