@@ -13,7 +13,8 @@ HERE = Path(__file__).resolve().parent
 # In the order they should run; each writes benchmarks/results/<name>.md and .json.
 BENCHMARKS = ["mnist_ae", "vae_speed", "generative_figures", "iwae_mnist", "hinton_mnist",
               "mnist_classification", "semisupervised", "filters", "adbench", "crash_resume",
-              "manifold_score", "sparsity_linear", "tangents_mnist", "theory_page"]
+              "manifold_score", "rcae_score", "sparsity_linear", "tangents_mnist",
+              "theory_page"]
 
 
 def main() -> int:

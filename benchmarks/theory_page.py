@@ -1,5 +1,5 @@
 """The theory figures on one page: benchmarks/results/theory.html gathers the recorded
-results of manifold_score, sparsity_linear and tangents_mnist (their tables and figures),
+results of manifold_score, rcae_score, sparsity_linear and tangents_mnist (their tables and figures),
 self-contained. Run it after those three.
 
     python benchmarks/theory_page.py
@@ -16,6 +16,7 @@ from common import RESULTS
 PAGES = [
     ("Denoising autoencoders estimate the score", "manifold_score",
      ["manifold_score_ring.png", "manifold_score_spiral.png"]),
+    ("So does the reconstruction contractive autoencoder", "rcae_score", []),
     ("Sparse codes and the linear autoencoder", "sparsity_linear",
      ["sparsity_digits.png", "linear_pca_angles.png"]),
     ("Tangent planes on MNIST", "tangents_mnist", ["tangents_spectrum.png", "tangents_images.png"]),
