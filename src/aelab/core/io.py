@@ -138,6 +138,22 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def file_entry(name: str, data: bytes) -> dict:
+    """How a JSON document lists a safetensors file saved beside it: its name and SHA-256."""
+    return {"file": name, "sha256": sha256(data)}
+
+
+def read_listed_tensors(directory, entry, listed_in) -> dict[str, torch.Tensor]:
+    """Read the safetensors file that the JSON document ``listed_in`` lists as ``entry``
+    (:func:`file_entry`), refusing an entry that is malformed or names a file outside
+    ``directory``, and checking the file's SHA-256."""
+    if not (isinstance(entry, dict) and isinstance(entry.get("file"), str)
+            and isinstance(entry.get("sha256"), str) and Path(entry["file"]).name == entry["file"]):
+        raise ValueError(f"{listed_in} is damaged: it must list a file of its own directory as "
+                         f"{{'file': name, 'sha256': hex}}; got {entry!r}. Save again.")
+    return read_tensors(Path(directory) / entry["file"], entry["sha256"])
+
+
 def read_tensors(path, digest: str) -> dict[str, torch.Tensor]:
     """Read a safetensors file, checking its SHA-256 against the one recorded at saving."""
     path = Path(path)

@@ -19,10 +19,10 @@ import torch
 
 from aelab.core.io import (
     atomic_write_files,
+    file_entry,
     json_bytes,
     read_format_file,
-    read_tensors,
-    sha256,
+    read_listed_tensors,
     tensors_to_bytes,
 )
 from aelab.core.validation import check_unknown_options
@@ -47,7 +47,7 @@ def save_model(model, path, metadata: dict | None = None) -> Path:
         "aelab_version": __version__,
         "model": model.name,
         "config": model.get_config(),
-        "weights": {"file": WEIGHTS_FILE, "sha256": sha256(weights)},
+        "weights": file_entry(WEIGHTS_FILE, weights),
         "metadata": metadata or {},
     }
     # Both written before either replaces its predecessor; config.json (which holds the
@@ -62,17 +62,11 @@ def read_config(path) -> dict:
     file = Path(path) / CONFIG_FILE
     doc = read_format_file(file, FORMAT, FORMAT_VERSION, "aelab model",
                            "Pass the directory written by model.save() or `aelab train --out`.")
-    weights = doc.get("weights")
     problems = [
         "'model' must be a model name" if not isinstance(doc.get("model"), str) else "",
         "'config' must be an object" if not isinstance(doc.get("config"), dict) else "",
-        "'weights' must be {'file': name, 'sha256': hex}" if not (
-            isinstance(weights, dict) and isinstance(weights.get("file"), str)
-            and isinstance(weights.get("sha256"), str)) else "",
         "'metadata' must be an object" if not isinstance(doc.get("metadata", {}), dict) else "",
-    ]
-    if not any(problems) and Path(weights["file"]).name != weights["file"]:
-        problems.append("'weights.file' must name a file in the same directory")
+    ]  # 'weights' is checked where it is read (read_listed_tensors)
     problems = [p for p in problems if p]
     if problems:
         raise ValueError(f"{file} is damaged: {'; '.join(problems)}. Save the model again.")
@@ -102,8 +96,8 @@ def load_model(path, device: str | torch.device = "cpu", *, model_class: type | 
     except (TypeError, ValueError) as err:
         raise type(err)(f"The config in {path / CONFIG_FILE} does not build a {cfg['model']!r} "
                         f"model: {err}") from None
+    state = read_listed_tensors(path, cfg.get("weights"), path / CONFIG_FILE)
     weights_path = path / cfg["weights"]["file"]
-    state = read_tensors(weights_path, cfg["weights"]["sha256"])
     version = cfg.get("format_version", 0)
     if version == 1 and "preprocessing" in cfg:
         state.update(_format1_scaling(model, cfg["preprocessing"]))

@@ -15,10 +15,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aelab.core.io import (
     atomic_write_files,
+    file_entry,
     json_bytes,
     read_format_file,
-    read_tensors,
-    sha256,
+    read_listed_tensors,
     tensors_to_bytes,
 )
 from aelab.core.validation import check_choice, check_number, check_unknown_options
@@ -146,18 +146,15 @@ class AutoencoderEstimatorMixin(BaseEstimator):
     def _restore_fitted(self, cfg: dict, path: Path) -> None:
         statistics = None
         if "encoding" in cfg:  # estimator format 2; format 1 kept the statistics in the JSON
-            name = cfg["encoding"]["file"]
-            if not isinstance(name, str) or Path(name).name != name:
-                raise ValueError(f"{path / ESTIMATOR_FILE} is damaged: the encoding file must be "
-                                 "in the same directory.")
-            tensors = read_tensors(path / name, cfg["encoding"]["sha256"])
+            tensors = read_listed_tensors(path, cfg["encoding"], path / ESTIMATOR_FILE)
             statistics = {k: v.numpy() for k, v in tensors.items()}
         self.encoder_ = TabularEncoder.from_config(cfg["encoder"], statistics)
         self.n_features_in_ = int(cfg["n_features_in_"])
         if cfg["feature_names_in_"] is not None:
             self.feature_names_in_ = np.asarray(cfg["feature_names_in_"], dtype=object)
 
-    def _save_models(self, path: Path) -> None:
+    def _save_models(self, path: Path) -> dict:
+        """Save the fitted models under ``path``; return what the JSON must record of them."""
         raise NotImplementedError
 
     def save(self, path) -> None:
@@ -178,11 +175,10 @@ class AutoencoderEstimatorMixin(BaseEstimator):
             params["random_state"] = None  # a RandomState object is not data; the fit is saved
         statistics = tensors_to_bytes({k: torch.from_numpy(v)
                                        for k, v in self.encoder_.statistics().items()})
-        fitted = {**self._fitted_config(),
-                  "encoding": {"file": ENCODING_FILE, "sha256": sha256(statistics)}}
+        fitted = {**self._fitted_config(), **self._save_models(path),
+                  "encoding": file_entry(ENCODING_FILE, statistics)}
         doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "aelab_version": __version__,
                "estimator": type(self).__name__, "params": _jsonable(params), "fitted": fitted}
-        self._save_models(path)
         atomic_write_files({path / ENCODING_FILE: statistics,
                             path / ESTIMATOR_FILE: json_bytes(doc)})
 

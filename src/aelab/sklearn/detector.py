@@ -316,7 +316,7 @@ class AutoencoderOutlierDetector(OutlierMixin, AutoencoderEstimatorMixin):
     # ------------------------------------------------------------------ persistence
     def _fitted_config(self) -> dict:
         cfg = super()._fitted_config()
-        cfg.update({"offset_": float(self.offset_), "ensemble": self.ensemble_.to_config()})
+        cfg["offset_"] = float(self.offset_)
         return cfg
 
     def _restore_fitted(self, cfg: dict, path: Path) -> None:
@@ -324,8 +324,8 @@ class AutoencoderOutlierDetector(OutlierMixin, AutoencoderEstimatorMixin):
         self.offset_ = float(cfg["offset_"])
         self.ensemble_ = Ensemble.load(path / MEMBERS_DIR, cfg["ensemble"])  # on the CPU
 
-    def _save_models(self, path: Path) -> None:
-        self.ensemble_.save(path / MEMBERS_DIR)
+    def _save_models(self, path: Path) -> dict:
+        return {"ensemble": self.ensemble_.save(path / MEMBERS_DIR)}
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "ensemble_")

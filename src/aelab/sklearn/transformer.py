@@ -179,8 +179,9 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         self.history_ = cfg["history_"]
         self._n_features_out = self.model_.latent_dim
 
-    def _save_models(self, path: Path) -> None:
+    def _save_models(self, path: Path) -> dict:
         self.model_.save(path / MODEL_DIR)
+        return {}
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "model_")

@@ -14,7 +14,7 @@ import torch
 
 from aelab.applications.detection.neighbors import knn_distances
 from aelab.applications.detection.scoring import NORMALIZATIONS, SCORERS, feature_scores, score_scales
-from aelab.core.io import atomic_write_bytes, read_tensors, sha256, tensors_to_bytes
+from aelab.core.io import atomic_write_bytes, file_entry, read_listed_tensors, tensors_to_bytes
 from aelab.core.validation import check_choice
 from aelab.models.persistence import load_model
 from aelab.models.registry import create
@@ -83,25 +83,24 @@ class Ensemble:
             tensors[f"member_{i}/code_scale"] = torch.tensor(float(c), dtype=torch.float64)
         return tensors_to_bytes(tensors)
 
-    def to_config(self) -> dict:
-        """The JSON part: scorer, sizes and the checksum of the arrays file."""
-        return {"scorer": self.scorer, "n_members": len(self.members), "neighbors": self.neighbors,
-                "arrays": {"file": ARRAYS_FILE, "sha256": sha256(self._arrays())}}
-
-    def save(self, path) -> None:
+    def save(self, path) -> dict:
         """Save each member as ``path/member_<i>`` (safetensors + JSON) and the fitted
-        arrays (score scales, reference codes) as ``path/ensemble.safetensors``."""
+        arrays (score scales, reference codes) as ``path/ensemble.safetensors``; return the
+        JSON part (scorer, sizes, the arrays file's checksum) that :meth:`load` reads."""
         for i, model in enumerate(self.members):
             model.save(Path(path) / f"member_{i}")
-        atomic_write_bytes(Path(path) / ARRAYS_FILE, self._arrays())
+        arrays = self._arrays()
+        atomic_write_bytes(Path(path) / ARRAYS_FILE, arrays)
+        return {"scorer": self.scorer, "n_members": len(self.members), "neighbors": self.neighbors,
+                "arrays": file_entry(ARRAYS_FILE, arrays)}
 
     @classmethod
     def load(cls, path, cfg: dict) -> Ensemble:
-        """Rebuild from :meth:`save`'s directory and :meth:`to_config`'s output."""
+        """Rebuild from :meth:`save`'s directory and the JSON part it returned."""
         n = int(cfg["n_members"])
         members = [load_model(Path(path) / f"member_{i}") for i in range(n)]
         neighbors = int(cfg["neighbors"])
-        arrays = read_tensors(Path(path) / cfg["arrays"]["file"], cfg["arrays"]["sha256"])
+        arrays = read_listed_tensors(path, cfg["arrays"], "the detector's estimator.json")
         scales = [arrays[f"member_{i}/scales"].numpy() for i in range(n)]
         references, code_scales = [], []
         if neighbors:
