@@ -19,17 +19,18 @@ import argparse
 import time
 
 import numpy as np
+import torch
 
 import aelab
 from aelab.applications.manifold import (
     compare_scores,
     dae_chain,
-    mmd,
     reconstruction_noise,
     ring_mixture,
     score_field,
     spiral_mixture,
 )
+from aelab.core.losses import mmd_gaussian
 from aelab.report.figures import plot_score_fields
 from common import RESULTS, machine, parse_args, write
 
@@ -37,6 +38,11 @@ DENSITIES = {"ring": ring_mixture(), "spiral": spiral_mixture()}
 NET = {"hidden": (128, 128), "activation": "softplus", "latent_dim": 32, "preprocess": "none"}
 # The contractive penalty's exact Jacobian costs ~latent_dim backward passes: a smaller run.
 CAE_N, CAE_EPOCHS = 20_000, 30
+
+
+def mmd(a, b) -> float:
+    return float(mmd_gaussian(torch.as_tensor(a, dtype=torch.float64),
+                              torch.as_tensor(b, dtype=torch.float64)))
 
 
 def train_dae(X, sigma, seed, epochs):

@@ -172,22 +172,6 @@ def reconstruction_noise(model, X, sigma: float, seed: int = 0) -> float:
     return float(np.sqrt(np.mean(residual**2)))
 
 
-def mmd(a: np.ndarray, b: np.ndarray, bandwidth: float | None = None) -> float:
-    """Unbiased MMD² between two samples with a Gaussian kernel (bandwidth: the median
-    distance between the pooled points when not given)."""
-    a, b = torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64)
-    if bandwidth is None:
-        pooled = torch.cat([a, b])[:2000]
-        bandwidth = float(torch.cdist(pooled, pooled).median())
-    def k(u, v):
-        return torch.exp(-torch.cdist(u, v).pow(2) / (2 * bandwidth**2))
-    n, m = len(a), len(b)
-    kaa, kbb = k(a, a), k(b, b)
-    within = (kaa.sum() - kaa.diagonal().sum()) / (n * (n - 1)) + \
-        (kbb.sum() - kbb.diagonal().sum()) / (m * (m - 1))
-    return float(within - 2 * k(a, b).mean())
-
-
 @dataclass(frozen=True)
 class Tangents:
     """The encoder's local linearisation at some points.
