@@ -24,6 +24,7 @@ import time
 import warnings
 from pathlib import Path
 
+from aelab.core.io import TEMP_SUFFIX
 from aelab.models.persistence import WEIGHTS_FILE
 from aelab.training.checkpoint import CHECKPOINT_FILE, PREVIOUS_FILE, read_checkpoint
 from common import machine, parse_args, write
@@ -34,6 +35,11 @@ CHECKPOINTS = "checkpoints"
 TRAIN = ["--threads", "1", "train", "--data", "digits", "--hidden", "512", "512",
          "--latent-dim", "16", "--batch-size", "64", "--early-stopping", "0",
          "--checkpoint-every", "1", "--seed", "0"]
+
+
+def writing(folder: Path) -> bool:
+    """Whether a checkpoint's temporary file is in ``folder`` (one is being written)."""
+    return folder.is_dir() and any(folder.glob(f".{CHECKPOINT_FILE}.*{TEMP_SUFFIX}"))
 
 
 def command(out: Path, epochs: int, resume: bool) -> list[str]:
@@ -86,7 +92,7 @@ def crash_and_resume(workdir: Path, kills: int, epochs: int, seed: int = 0,
         if write_kill_every and (len(log) + 1) % write_kill_every == 0:
             deadline = time.perf_counter() + kill_window[1] + 4 * epoch_s
             while proc.poll() is None and time.perf_counter() < deadline:
-                if any(folder.glob(f".{CHECKPOINT_FILE}.*.tmp")):
+                if writing(folder):
                     break
                 time.sleep(0.0005)
         else:
@@ -95,7 +101,7 @@ def crash_and_resume(workdir: Path, kills: int, epochs: int, seed: int = 0,
             break
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        in_write = any(folder.glob(f".{CHECKPOINT_FILE}.*.tmp")) if folder.is_dir() else False
+        in_write = writing(folder)
         found, unreadable = None, False
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
