@@ -14,7 +14,8 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = ["mnist_ae", "vae_speed", "generative_figures", "iwae_mnist", "hinton_mnist",
               "mnist_classification", "semisupervised", "filters", "adbench", "crash_resume",
               "manifold_score", "rcae_score", "sparsity_linear", "tangents_mnist",
-              "theory_page"]
+              "theory_page", "clustering_mnist", "autorec_ml100k", "imputation", "hashing_20ng",
+              "psd_patches", "recirculation"]
 
 
 def main() -> int:

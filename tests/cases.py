@@ -22,6 +22,7 @@ MODEL_CASES: list[tuple[str, dict]] = [
     ("contractive", {}),
     ("contractive", {"hidden": (10,), "code_activation": "tanh"}),
     ("rcae", {"contraction_weight": 0.1}),
+    ("dec", {"n_clusters": 3, "reconstruction_weight": 1.0}),  # IDEC; DEC in test_clustering
     ("vae", {}),
     # beta < 1: on these soft targets a Bernoulli VAE at beta=1 rightly ignores the code.
     ("vae", {"likelihood": "bernoulli", "activation": "tanh", "beta": 0.3}),
@@ -34,6 +35,15 @@ MODEL_CASES: list[tuple[str, dict]] = [
     ("aae", {"prior": "mixture", "n_components": 3, "label_prior": True}),
     ("aae", {"n_classes": 3}),  # conditional decoder
     ("wae", {}),
+    ("psd", {"hidden": (), "sparsity_weight": 0.1, "inference_steps": 10}),
+    ("recirculation", {"hidden": ()}),  # linear visible units, squared error reported
+    ("recirculation", {"hidden": (), "likelihood": "bernoulli", "regression": 0.5}),  # logistic ones
+    ("semantic_hashing", {"noise_std": 1.0, "noise_ramp_epochs": 3}),
+    ("semantic_hashing", {"likelihood": "multinomial", "noise_ramp_epochs": 0}),
+    ("nash", {}),
+    ("nash", {"likelihood": "multinomial", "data_noise": False, "beta": 0.1}),
+    ("autorec", {"weight_penalty": 0.01}),
+    ("autorec", {"activation": "tanh", "mask_noise": 0.2}),  # the imputer's denoising form
     ("aae", {"backbone": "conv", "input_shape": (3, 2, 2), "hidden": (8,), "activation": "tanh"}),
     # Convolutional backbone, on the 12 features read as (3, 2, 2) images.
     ("ae", {"backbone": "conv", "input_shape": (3, 2, 2), "hidden": (8,), "activation": "elu"}),

@@ -32,6 +32,7 @@ from aelab.sklearn import (
     AutoencoderTransformer,
     TabularEncoder,
 )
+from cases import MODEL_CASES
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -342,10 +343,12 @@ def test_elbo_scorer_is_the_vae_loss_per_feature():
 @pytest.mark.parametrize("name", aelab.list_models())
 def test_every_registered_model_in_both_estimators(name):
     X, _ = planted(n=120)
-    det = tiny_detector(model=name, n_members=1, refits=1).fit(X)
+    # A model of one fixed layout (recirculation: one hidden layer) keeps its own case's widths.
+    own = {k: v for k, v in dict(reversed(MODEL_CASES))[name].items() if k == "hidden"}
+    det = tiny_detector(model=name, n_members=1, refits=1, **own).fit(X)
     assert det.ensemble_.members[0].name == name
     assert np.isfinite(det.score_samples(X)).all()
-    tr = AutoencoderTransformer(model=name, **TINY).fit(X)
+    tr = AutoencoderTransformer(model=name, **{**TINY, **own}).fit(X)
     assert tr.transform(X).shape == (120, 2) and tr.model_.name == name
 
 

@@ -10,11 +10,25 @@ import sys
 
 import torch
 
-from aelab.cli import demo, detect, encode, evaluate, list_models, pretrain, report, sample, train
+from aelab.cli import (
+    cluster,
+    demo,
+    detect,
+    encode,
+    evaluate,
+    hash,
+    list_models,
+    pretrain,
+    recommend,
+    report,
+    sample,
+    train,
+)
 from aelab.core.optional import MissingExtra
 from aelab.core.version import __version__
 
-COMMANDS = [list_models, train, evaluate, encode, sample, pretrain, detect, report, demo]
+COMMANDS = [list_models, train, evaluate, encode, sample, pretrain, detect, cluster, recommend,
+            report, hash, demo]
 
 
 def build_parser() -> argparse.ArgumentParser:

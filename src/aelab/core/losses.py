@@ -95,8 +95,30 @@ class BernoulliLikelihood(Likelihood):
         return torch.bernoulli(torch.sigmoid(out), generator=generator)
 
 
+class MultinomialLikelihood(Likelihood):
+    """Softmax over the features (words): x a distribution, e.g. a document's normalised word
+    counts; L = −Σ_j x_j log softmax(out)_j, the multinomial NLL per word of the document
+    (Salakhutdinov & Hinton 2009's softmax visible units; NASH's decoder)."""
+
+    name = "multinomial"
+
+    def feature_nll(self, out, x):
+        return -(x.flatten(1) * F.log_softmax(out.flatten(1), dim=1))
+
+    feature_loss = feature_nll
+
+    def mean(self, out):
+        return F.softmax(out.flatten(1), dim=1).reshape(out.shape)
+
+    def sample(self, out, generator=None):
+        """One word drawn from softmax(out), one-hot: a one-word document's proportions."""
+        probs = F.softmax(out.flatten(1), dim=1)
+        words = torch.multinomial(probs, 1, generator=generator)
+        return torch.zeros_like(probs).scatter_(1, words, 1.0).reshape(out.shape)
+
+
 LIKELIHOODS: dict[str, Likelihood] = {
-    lik.name: lik for lik in (GaussianLikelihood(), BernoulliLikelihood())
+    lik.name: lik for lik in (GaussianLikelihood(), BernoulliLikelihood(), MultinomialLikelihood())
 }
 
 
@@ -229,3 +251,17 @@ def _jacobian_rows_sq(h: Tensor, x: Tensor) -> Tensor:
         h, x, grad_outputs=cotangents, is_grads_batched=True, create_graph=True
     )  # (units, batch, *x.shape[1:]); rows[j, b] = ∂h_j/∂x at example b
     return rows.pow(2).flatten(2).sum(2).sum(0)
+
+
+# --------------------------------------------------------------------------- partial observation
+def masked_squared_error(pred: Tensor, target: Tensor, mask: Tensor) -> Tensor:
+    """Σ_j m_j (x̂_j − x_j)² over the observed entries only, shape ``(batch,)``.
+
+    The loss of AutoRec (Sedhain et al., WWW 2015) and of masked imputers: an entry
+    with ``mask`` False contributes nothing, whatever ``target`` holds there (NaN
+    included), and passes no gradient to ``pred``.
+    """
+    mask = mask.to(torch.bool)
+    diff = torch.where(mask, pred - torch.where(mask, target, torch.zeros_like(target)),
+                       torch.zeros_like(pred))
+    return diff.pow(2).flatten(1).sum(1)

@@ -8,6 +8,9 @@
 
 from aelab.data.datasets import DATASETS, Dataset, Split, load
 from aelab.data.files import FILE_READERS
+from aelab.data.ratings import load_movielens
+from aelab.data.text import TextCorpus, load_20newsgroups
 from aelab.data.transforms import binarize, dynamic_binarize
 
-__all__ = ["DATASETS", "FILE_READERS", "Dataset", "Split", "binarize", "dynamic_binarize", "load"]
+__all__ = ["DATASETS", "FILE_READERS", "Dataset", "Split", "TextCorpus", "binarize",
+           "dynamic_binarize", "load", "load_movielens", "load_20newsgroups"]

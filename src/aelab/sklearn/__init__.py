@@ -1,19 +1,28 @@
 """scikit-learn estimators built on aelab autoencoders.
 
-``AutoencoderTransformer`` (codes as features) and ``AutoencoderOutlierDetector``
-(reconstruction-error outlier detection). Both take NumPy arrays or DataFrames (string
-and categorical columns are one-hot encoded), work in ``Pipeline``/``GridSearchCV``, and
-save as JSON + safetensors (:func:`load` reads either back).
+On tables (NumPy arrays or DataFrames; string and categorical columns one-hot encoded),
+each passing scikit-learn's estimator checks: ``AutoencoderTransformer`` (codes as
+features), ``AutoencoderOutlierDetector`` (reconstruction-error outlier detection),
+``AutoencoderClusterer`` (k-means on codes, DEC, IDEC, N2D) and ``AutoencoderImputer``
+(fills NaN). On other inputs, with the same conventions: ``AutoRecRecommender`` (a table
+of user, item, rating) and ``SemanticHasher`` (texts → binary codes in a hash table).
+Every one saves as JSON + safetensors (:func:`load` reads any of them back), never pickle.
 
 >>> from aelab.sklearn import AutoencoderOutlierDetector, AutoencoderTransformer
 """
 
 from aelab.sklearn._base import read_estimator_file
+from aelab.sklearn.clusterer import AutoencoderClusterer
 from aelab.sklearn.detector import AutoencoderOutlierDetector
+from aelab.sklearn.hasher import SemanticHasher
+from aelab.sklearn.imputer import AutoencoderImputer
+from aelab.sklearn.recommender import AutoRecRecommender
 from aelab.sklearn.tabular import TabularEncoder
 from aelab.sklearn.transformer import AutoencoderTransformer
 
-ESTIMATORS = {cls.__name__: cls for cls in (AutoencoderTransformer, AutoencoderOutlierDetector)}
+ESTIMATORS = {cls.__name__: cls for cls in (
+    AutoencoderTransformer, AutoencoderOutlierDetector, AutoencoderClusterer, AutoencoderImputer,
+    AutoRecRecommender, SemanticHasher)}
 
 
 def load(path):
@@ -24,13 +33,17 @@ def load(path):
     return ESTIMATORS[name].load(path)
 
 
-__all__ = ["ESTIMATORS", "EXPECTED_FAILED_CHECKS", "AutoencoderOutlierDetector",
-           "AutoencoderTransformer", "TabularEncoder", "load"]
+__all__ = ["ESTIMATORS", "EXPECTED_FAILED_CHECKS", "AutoRecRecommender", "AutoencoderClusterer",
+           "AutoencoderImputer", "AutoencoderOutlierDetector", "AutoencoderTransformer",
+           "SemanticHasher", "TabularEncoder", "load"]
 
 # scikit-learn estimator checks that cannot apply, per estimator, with the reason (used by
-# tests/test_sklearn.py through parametrize_with_checks' expected_failed_checks). Empty:
-# both estimators pass every check that scikit-learn runs on them.
+# tests/test_sklearn.py, test_clustering.py and test_imputer.py through
+# parametrize_with_checks' expected_failed_checks). Empty: the table estimators pass every
+# check that scikit-learn runs on them.
 EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
     "AutoencoderTransformer": {},
     "AutoencoderOutlierDetector": {},
+    "AutoencoderImputer": {},
+    "AutoencoderClusterer": {},
 }
