@@ -20,7 +20,14 @@ import pandas as pd
 import aelab
 from aelab.core import io
 from aelab.core.io import directory_lock
-from aelab.sklearn import AutoencoderOutlierDetector, AutoencoderTransformer
+from aelab.sklearn import (
+    AutoencoderClusterer,
+    AutoencoderImputer,
+    AutoencoderOutlierDetector,
+    AutoencoderTransformer,
+    AutoRecRecommender,
+    SemanticHasher,
+)
 from aelab.training.checkpoint import CHECKPOINT_FILE, PREVIOUS_FILE
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "bad-input.md"
@@ -151,7 +158,35 @@ CATALOGUE = [
      lambda d: AutoencoderTransformer(model_params={"latent_dim": 3}).fit(X())),
     ("Estimator: contamination out of range",
      lambda d: AutoencoderOutlierDetector(contamination=0.9).fit(X())),
+    ("Clustering: more clusters than rows",
+     lambda d: AutoencoderClusterer(n_clusters=30, hidden=(3,)).fit(X())),
+    ("Clustering: unknown method", lambda d: AutoencoderClusterer(method="spectral").fit(X())),
+    ("Ratings: empty table",
+     lambda d: AutoRecRecommender().fit(pd.DataFrame({"user": [], "item": [], "rating": []}))),
+    ("Ratings: missing column",
+     lambda d: AutoRecRecommender().fit(pd.DataFrame({"userId": [1], "item": [2], "rating": [3]}))),
+    ("Ratings: rating outside the range", lambda d: AutoRecRecommender(rating_range=(1, 5)).fit(
+        pd.DataFrame({"user": [1, 2], "item": [1, 1], "rating": [4.0, 7.0]}))),
+    ("Ratings: user id of another type than in fit", lambda d: _fitted_recommender().predict(
+        ["1"], [1])),
+    ("Imputation: a column with no observed value",
+     lambda d: AutoencoderImputer(epochs=1).fit(np.column_stack([np.full(20, np.nan), X(d=3)]))),
+    ("Hashing: a document with no word of the vocabulary",
+     lambda d: _fitted_hasher().transform(["zzzz qqqq"])),
+    ("Hashing: radius larger than the code", lambda d: _fitted_hasher().index(
+        ["red green blue", "blue sky"]).query("red", radius=64)),
 ]
+
+
+def _fitted_recommender():
+    ratings = pd.DataFrame({"user": [1, 1, 2, 2], "item": [1, 2, 1, 3], "rating": [4.0, 3, 5, 2]})
+    return AutoRecRecommender(latent_dim=4, epochs=1, validation_split=0.0,
+                              early_stopping=None).fit(ratings)
+
+
+def _fitted_hasher():
+    docs = ["red green blue", "blue sky", "green grass", "red sun"] * 5
+    return SemanticHasher(n_bits=8, hidden=(4,), epochs=1, vocabulary_size=10).fit(docs)
 
 
 def _npy(array) -> bytes:

@@ -100,7 +100,7 @@ class IdMap:
         """``(index, known)``: the index of each id (0 where unknown) and whether it was seen."""
         ids = np.atleast_1d(np.asarray(ids, dtype=object if self.kind == "str" else None))
         if len(ids) and _id_kind(ids, self.what) != self.kind:
-            example = ids[0]
+            example = ids[0].item() if isinstance(ids[0], np.generic) else ids[0]
             raise TypeError(
                 f"The {self.what} ids were {'integers' if self.kind == 'int' else 'strings'} in fit; "
                 f"got {type(example).__name__} {example!r}. Pass {self.what} ids of the same type "
