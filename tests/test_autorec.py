@@ -126,3 +126,17 @@ def test_cli_fit_predict_top(tmp_path, capsys):
     printed = capsys.readouterr().out.strip().splitlines()
     assert len(printed) == 1 + 2 + 3 and printed[1].startswith("1\t2\t")
     assert main(["recommend", "fit", "--ratings", str(tmp_path / "absent"), "--out", str(out)]) == 2
+
+
+def test_cli_reads_a_csv_table_with_string_ids(tmp_path, capsys):
+    from aelab.cli import main
+
+    table = _table(n=300)
+    rows = [f"u{u},i{i},{r}" for u, i, r in zip(table["user"], table["item"], table["rating"])]
+    (tmp_path / "r.csv").write_text("user,item,rating\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "rec"
+    assert main(["recommend", "fit", "--ratings", str(tmp_path / "r.csv"), "--out", str(out),
+                 "--latent-dim", "4", "--epochs", "2"]) == 0
+    assert main(["recommend", "predict", str(out), "--user", "u1", "--item", "i2"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1].startswith("u1\ti2\t")
+    assert AutoRecRecommender.load(out).users_.kind == "str"

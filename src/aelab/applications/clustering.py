@@ -212,7 +212,8 @@ class ManifoldClustering:
         codes = np.asarray(codes, np.float32)
         neighbors = min(self.n_neighbors, codes.shape[0] - 1)
         reducer = umap.UMAP(n_components=self.n_components, n_neighbors=max(neighbors, 2),
-                            min_dist=self.min_dist, metric="euclidean", random_state=self.seed)
+                            min_dist=self.min_dist, metric="euclidean", random_state=self.seed,
+                            n_jobs=1)
         embedding = reducer.fit_transform(codes).astype(np.float64)
         gmm = GaussianMixture(self.n_clusters, covariance_type="full", random_state=self.seed)
         gmm.fit(embedding)

@@ -5,15 +5,19 @@
     aelab recommend top DIR --user 196 -n 10
 
 Ratings files: MovieLens ``u.data`` / ``ml-100k.inter`` (tab-separated user, item, rating,
-timestamp), read by :func:`aelab.data.load_movielens`.
+timestamp), read by :func:`aelab.data.load_movielens`, or any CSV / Parquet table with
+columns ``user``, ``item``, ``rating`` (ids may be integers or strings; needs
+``pip install 'aelab[tables]'``).
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from aelab.cli.options import Formatter
 from aelab.core.io import directory_lock
+from aelab.core.optional import require
 from aelab.data.ratings import load_movielens
 from aelab.sklearn import AutoRecRecommender
 
@@ -27,7 +31,9 @@ def add_parser(sub):
 
     fit = steps.add_parser("fit", help="fit AutoRec on a ratings file and save it",
                            formatter_class=Formatter)
-    fit.add_argument("--ratings", required=True, help="MovieLens u.data or ml-100k.inter file")
+    fit.add_argument("--ratings", required=True,
+                     help="MovieLens u.data or ml-100k.inter file, or a .csv/.parquet table with "
+                          "columns user, item, rating")
     fit.add_argument("--out", required=True, help="directory for the fitted recommender")
     fit.add_argument("--kind", default=DEFAULTS["kind"], choices=["item", "user"],
                      help="item: I-AutoRec (a row per item); user: U-AutoRec")
@@ -43,17 +49,38 @@ def add_parser(sub):
                        ("top", "the top-n unseen items of a user")):
         q = steps.add_parser(name, help=text, formatter_class=Formatter)
         q.add_argument("recommender_dir", help="directory written by `aelab recommend fit`")
-        q.add_argument("--user", required=True, type=int, help="user id")
+        q.add_argument("--user", required=True, help="user id")
         if name == "predict":
-            q.add_argument("--item", required=True, type=int, action="append",
+            q.add_argument("--item", required=True, action="append",
                            help="item id (repeat for several)")
         else:
             q.add_argument("-n", type=int, default=10, help="how many items")
         q.set_defaults(func=run_predict if name == "predict" else run_top)
 
 
+def read_ratings(path: str):
+    """A ratings table from a MovieLens file, or from a CSV/Parquet table (pandas)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        return load_movielens(path)
+    pd = require("pandas", "tables", "Reading a CSV or Parquet ratings table")
+    frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+    return {c: frame[c].to_numpy() for c in frame.columns}
+
+
+def as_ids(values, id_map):
+    """Command-line ids (text) as the kind of id the recommender was fitted on."""
+    if id_map.kind == "str":
+        return list(values)
+    try:
+        return [int(v) for v in values]
+    except ValueError as err:
+        raise ValueError(f"The recommender was fitted on integer {id_map.what} ids; got "
+                         f"{list(values)!r}.") from err
+
+
 def run_fit(args) -> int:
-    table = load_movielens(args.ratings)
+    table = read_ratings(args.ratings)
     t0 = time.perf_counter()
     with directory_lock(args.out, "recommend fit"):
         rec = AutoRecRecommender(kind=args.kind, latent_dim=args.latent_dim,
@@ -68,14 +95,16 @@ def run_fit(args) -> int:
 
 def run_predict(args) -> int:
     rec = AutoRecRecommender.load(args.recommender_dir)
-    for item, r in zip(args.item, rec.predict([args.user] * len(args.item), args.item)):
-        print(f"{args.user}\t{item}\t{r:.3f}")
+    user, items = as_ids([args.user], rec.users_)[0], as_ids(args.item, rec.items_)
+    for item, r in zip(items, rec.predict([user] * len(items), items)):
+        print(f"{user}\t{item}\t{r:.3f}")
     return 0
 
 
 def run_top(args) -> int:
     rec = AutoRecRecommender.load(args.recommender_dir)
-    items = rec.recommend(args.user, args.n)
-    for item, r in zip(items, rec.predict([args.user] * len(items), items)):
+    user = as_ids([args.user], rec.users_)[0]
+    items = rec.recommend(user, args.n)
+    for item, r in zip(items, rec.predict([user] * len(items), items)):
         print(f"{item}\t{r:.3f}")
     return 0
