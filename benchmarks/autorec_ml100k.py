@@ -132,6 +132,7 @@ never on test; U-AutoRec uses the same settings, untuned. Validation RMSE:
 | λ \\ lr | {" | ".join(f"{lr:g}" for lr in args.lrs)} |
 |---|{"---|" * len(args.lrs)}
 {val_rows}
+
  Users or items unseen in training get the bias baseline; predictions
 clipped to [1, 5]. The surprise models (scikit-surprise 1.1.5) run with their default
 parameters on the same splits; its SVD is biased matrix factorisation (Funk SVD with user and
