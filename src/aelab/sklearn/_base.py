@@ -177,18 +177,14 @@ class AutoencoderEstimatorMixin(BaseEstimator):
                                        for k, v in self.encoder_.statistics().items()})
         fitted = {**self._fitted_config(), **self._save_models(path),
                   "encoding": file_entry(ENCODING_FILE, statistics)}
-        doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "aelab_version": __version__,
-               "estimator": type(self).__name__, "params": _jsonable(params), "fitted": fitted}
+        doc = estimator_document(self, _jsonable(params), fitted)
         atomic_write_files({path / ENCODING_FILE: statistics,
                             path / ESTIMATOR_FILE: json_bytes(doc)})
 
     @classmethod
     def load(cls, path):
         """Rebuild an estimator saved by :meth:`save` (any aelab estimator class)."""
-        doc = read_estimator_file(path)
-        if doc["estimator"] != cls.__name__:
-            raise ValueError(f"{str(path)!r} holds a saved {doc['estimator']}, not a {cls.__name__}; "
-                             "load it with aelab.sklearn.load(path).")
+        doc = read_saved(path, cls)
         if doc.get("format_version", 0) < cls._oldest_format:
             raise ValueError(
                 f"{str(path)!r} holds a {cls.__name__} saved in estimator format "
@@ -201,6 +197,22 @@ class AutoencoderEstimatorMixin(BaseEstimator):
         est = cls(**params)
         est._restore_fitted(doc["fitted"], Path(path))
         return est
+
+
+def estimator_document(estimator, params: dict, fitted: dict) -> dict:
+    """The ``estimator.json`` document of a fitted estimator: format, version, class,
+    constructor parameters and fitted state (JSON-ready)."""
+    return {"format": FORMAT, "format_version": FORMAT_VERSION, "aelab_version": __version__,
+            "estimator": type(estimator).__name__, "params": params, "fitted": fitted}
+
+
+def read_saved(path, cls) -> dict:
+    """``estimator.json`` of a directory that must hold a saved ``cls``."""
+    doc = read_estimator_file(path)
+    if doc["estimator"] != cls.__name__:
+        raise ValueError(f"{str(path)!r} holds a saved {doc['estimator']}, not a {cls.__name__}; "
+                         "load it with aelab.sklearn.load(path).")
+    return doc
 
 
 def read_estimator_file(path) -> dict:

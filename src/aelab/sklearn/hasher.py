@@ -18,10 +18,9 @@ from aelab.applications.hashing import HashIndex, binary_codes, document_feature
 from aelab.core.hashing import n_bytes
 from aelab.core.io import atomic_write_files, file_entry, json_bytes, read_listed_tensors, tensors_to_bytes
 from aelab.core.validation import check_choice, check_number, check_widths
-from aelab.core.version import __version__
 from aelab.models import create
 from aelab.models.persistence import load_model
-from aelab.sklearn._base import ESTIMATOR_FILE, FORMAT, FORMAT_VERSION, read_estimator_file
+from aelab.sklearn._base import ESTIMATOR_FILE, estimator_document, read_saved
 from aelab.training import train
 
 MODEL_DIR = "model"
@@ -178,20 +177,16 @@ class SemanticHasher(BaseEstimator):
         self.model_.save(path / MODEL_DIR)
         params = self.get_params(deep=False)
         params["hidden"] = list(params["hidden"])
-        doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "aelab_version": __version__,
-               "estimator": type(self).__name__, "params": params,
-               "fitted": {"vocabulary": vocabulary, "n_features_in_": int(self.n_features_in_),
-                          "arrays": file_entry(ARRAYS_FILE, blob)}}
+        doc = estimator_document(self, params, {
+            "vocabulary": vocabulary, "n_features_in_": int(self.n_features_in_),
+            "arrays": file_entry(ARRAYS_FILE, blob)})
         atomic_write_files({path / ARRAYS_FILE: blob, path / ESTIMATOR_FILE: json_bytes(doc)})
 
     @classmethod
     def load(cls, path) -> SemanticHasher:
         """Rebuild a hasher saved by :meth:`save`."""
         path = Path(path)
-        doc = read_estimator_file(path)
-        if doc["estimator"] != cls.__name__:
-            raise ValueError(f"{str(path)!r} holds a saved {doc['estimator']}, not a {cls.__name__}; "
-                             "load it with aelab.sklearn.load(path).")
+        doc = read_saved(path, cls)
         params = doc["params"]
         params["hidden"] = tuple(params["hidden"])
         est = cls(**params)

@@ -24,15 +24,9 @@ from aelab.applications.recommendation import (
 )
 from aelab.core.io import atomic_write_files, file_entry, json_bytes, read_listed_tensors, tensors_to_bytes
 from aelab.core.validation import check_choice, check_number, check_widths
-from aelab.core.version import __version__
 from aelab.models import create
 from aelab.models.persistence import load_model
-from aelab.sklearn._base import (
-    ESTIMATOR_FILE,
-    FORMAT,
-    FORMAT_VERSION,
-    read_estimator_file,
-)
+from aelab.sklearn._base import ESTIMATOR_FILE, estimator_document, read_saved
 
 MODEL_DIR = "model"
 FITTED_FILE = "ratings.safetensors"
@@ -221,18 +215,14 @@ class AutoRecRecommender(BaseEstimator):
         fitted = {"users": self.users_.ids.tolist(), "items": self.items_.ids.tolist(),
                   "mu": self.biases_.mu, "rating_range_": list(self.rating_range_),
                   "history_": self.history_, "ratings": file_entry(FITTED_FILE, tensors)}
-        doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "aelab_version": __version__,
-               "estimator": type(self).__name__, "params": params, "fitted": fitted}
+        doc = estimator_document(self, params, fitted)
         atomic_write_files({path / FITTED_FILE: tensors, path / ESTIMATOR_FILE: json_bytes(doc)})
 
     @classmethod
     def load(cls, path) -> AutoRecRecommender:
         """Rebuild a recommender saved by :meth:`save`."""
         path = Path(path)
-        doc = read_estimator_file(path)
-        if doc["estimator"] != cls.__name__:
-            raise ValueError(f"{str(path)!r} holds a saved {doc['estimator']}, not a {cls.__name__}; "
-                             "load it with aelab.sklearn.load(path).")
+        doc = read_saved(path, cls)
         params = dict(doc["params"])
         params["hidden"] = tuple(params["hidden"])
         if params["rating_range"] is not None:
