@@ -78,21 +78,13 @@ def pretrained(X, seed, epochs, work: Path):
 
 
 def run_method(method, ae, X, seed):
-    spec = C.CLUSTERING_METHODS[method]
-    codes = ae.encode(X)
     t0 = time.perf_counter()
-    extra = {}
-    if spec.self_training is None:
-        labels = spec.code_clustering(10, seed=seed).fit(codes).predict_proba(codes).argmax(1)
-        out_codes = codes
-    else:
-        weight = C.idec_reconstruction_weight(0.1, X.shape[1]) if spec.keeps_reconstruction else 0.0
-        model = C.dec_from_autoencoder(ae, 10, reconstruction_weight=weight, seed=seed)
-        model.set_centroids(C.KMeansClustering(10, seed=seed).fit(codes).centers)
-        result = C.fit_dec(model, X, seed=seed, **spec.self_training)
-        labels, out_codes = result.labels, model.encode(X)
-        extra = {"iterations": result.iterations, "converged": result.converged}
-    return labels, out_codes, time.perf_counter() - t0, extra
+    fit = C.cluster(method, ae, X, 10, seed=seed)
+    wall = time.perf_counter() - t0
+    extra = {} if fit.self_training is None else {"iterations": fit.self_training.iterations,
+                                                  "converged": fit.self_training.converged}
+    codes = fit.model.encode(X) if fit.codes is None else fit.codes
+    return fit.labels, codes, wall, extra
 
 
 def figure(codes, labels, path: Path, title: str):

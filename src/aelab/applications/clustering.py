@@ -149,12 +149,11 @@ def fit_dec(model, X, *, update_interval: int = 140, tol: float = 1e-3, max_iter
     check_n_clusters(model.n_clusters, n, owner)
     rng = np.random.default_rng(seed)
     order, position = rng.permutation(n), 0
-    steps_per_round = update_interval
     result = DECResult(labels=np.zeros(n, np.int64), iterations=0)
     with tempfile.TemporaryDirectory() as scratch:
         directory = scratch if checkpoint_dir is None else checkpoint_dir
         previous = None
-        for round_ in range(-(-max_iter // steps_per_round)):
+        for round_ in range(-(-max_iter // update_interval)):
             q = model.soft_assign(x)
             labels = q.argmax(1).numpy()
             if previous is not None:
@@ -253,6 +252,13 @@ class ManifoldClustering:
         """Posterior of each mixture component, ``(n, n_clusters)``."""
         return self._gmm.predict_proba(self.embed(codes))
 
+    def cluster_centers(self, codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """The mean code of each cluster (NaN for an empty one), ``(n_clusters, latent_dim)``:
+        the mixture lives in the embedding, not in code space."""
+        return np.stack([codes[labels == j].mean(0) if np.any(labels == j)
+                         else np.full(codes.shape[1], np.nan)
+                         for j in range(self.n_clusters)]).astype(np.float64)
+
 
 class KMeansClustering:
     """k-means on the codes; soft assignments by DEC's Student's t kernel around the centres.
@@ -283,6 +289,10 @@ class KMeansClustering:
                                  torch.as_tensor(self.centers), 1.0)
         return q.numpy()
 
+    def cluster_centers(self, codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """The k-means centres, ``(n_clusters, latent_dim)``."""
+        return self.centers.copy()
+
 
 @dataclass(frozen=True)
 class ClusteringMethod:
@@ -311,6 +321,73 @@ CLUSTERING_METHODS: dict[str, ClusteringMethod] = {
     "n2d": ClusteringMethod("N2D: UMAP of the codes, then a Gaussian mixture (McConville et "
                             "al. 2020; needs aelab[cluster])", ManifoldClustering),
 }
+
+
+@dataclass
+class ClusteringFit:
+    """What :func:`cluster` returns.
+
+    Attributes
+    ----------
+    model : Autoencoder
+        The pretrained autoencoder, or for DEC/IDEC the ``dec`` model (its encoder moved;
+        the centroids are its parameters).
+    code_clustering : object or None
+        The fitted clustering of the codes (``KMeansClustering``, ``ManifoldClustering``);
+        None for DEC/IDEC.
+    labels : ndarray of int64, (n,)
+    codes : ndarray or None
+        The codes the clusters were found in (None for DEC/IDEC).
+    self_training : DECResult or None
+    """
+
+    model: Autoencoder
+    code_clustering: object | None
+    labels: np.ndarray
+    codes: np.ndarray | None = None
+    self_training: DECResult | None = None
+
+    def cluster_centers(self) -> np.ndarray:
+        """Cluster centres in code space, float64 ``(n_clusters, latent_dim)``."""
+        if self.code_clustering is None:
+            return self.model.centroids.detach().cpu().numpy().astype(np.float64)
+        return self.code_clustering.cluster_centers(self.codes, self.labels)
+
+
+def cluster(method: str, autoencoder: Autoencoder, X, n_clusters: int, *, seed: int | None = 0,
+            gamma: float = 0.1, alpha: float = 1.0, **dec_options) -> ClusteringFit:
+    """Cluster ``X`` with a registered method, starting from a pretrained autoencoder.
+
+    Parameters
+    ----------
+    method : str
+        A name of :data:`CLUSTERING_METHODS`.
+    autoencoder : Autoencoder
+        Pretrained on ``X`` (left unchanged: DEC/IDEC train a copy of its weights).
+    X : array-like, (n, *input_shape)
+    n_clusters : int
+    seed : int, optional
+    gamma : float, default=0.1
+        IDEC's weight of the clustering loss (see :func:`idec_reconstruction_weight`).
+    alpha : float, default=1.0
+        Degrees of freedom of the Student's t kernel (DEC/IDEC).
+    **dec_options
+        Options of :func:`fit_dec` (``update_interval``, ``tol``, ``max_iter``,
+        ``batch_size``, ``device``, ...) over the method's own (optimizer, lr).
+    """
+    spec = CLUSTERING_METHODS[method]
+    codes = autoencoder.encode(X)
+    if spec.self_training is None:
+        clustering = spec.code_clustering(n_clusters, seed=seed).fit(codes)
+        return ClusteringFit(autoencoder, clustering, clustering.predict_proba(codes).argmax(1),
+                             codes)
+    weight = (idec_reconstruction_weight(gamma, autoencoder.n_features)
+              if spec.keeps_reconstruction else 0.0)
+    model = dec_from_autoencoder(autoencoder, n_clusters, alpha=alpha,
+                                 reconstruction_weight=weight, seed=seed)
+    model.set_centroids(KMeansClustering(n_clusters, seed=seed).fit(codes).centers)
+    result = fit_dec(model, X, seed=seed, **{**spec.self_training, **dec_options})
+    return ClusteringFit(model, None, result.labels, self_training=result)
 
 
 def idec_reconstruction_weight(gamma: float, n_features: int) -> float:

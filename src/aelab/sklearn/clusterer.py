@@ -10,14 +10,7 @@ import numpy as np
 import torch
 from sklearn.base import ClusterMixin, TransformerMixin
 
-from aelab.applications.clustering import (
-    CLUSTERING_METHODS,
-    KMeansClustering,
-    check_n_clusters,
-    dec_from_autoencoder,
-    fit_dec,
-    idec_reconstruction_weight,
-)
+from aelab.applications.clustering import CLUSTERING_METHODS, check_n_clusters, cluster
 from aelab.core.io import atomic_write_files, file_entry, read_listed_tensors, tensors_to_bytes
 from aelab.core.scaling import SCALINGS
 from aelab.core.validation import check_choice, check_number, check_widths
@@ -160,7 +153,7 @@ class AutoencoderClusterer(ClusterMixin, TransformerMixin, AutoencoderEstimatorM
         """
         owner = type(self).__name__
         model_params = self._check_common_params()
-        method = CLUSTERING_METHODS[check_choice(self.method, CLUSTERING_METHODS, "method", owner)]
+        check_choice(self.method, CLUSTERING_METHODS, "method", owner)
         latent_dim = check_number(self.latent_dim, "latent_dim", owner, kind=int, low=1)
         epochs = check_number(self.pretrain_epochs, "pretrain_epochs", owner, kind=int, low=1)
         batch_size = check_number(self.batch_size, "batch_size", owner, kind=int, low=1)
@@ -173,38 +166,15 @@ class AutoencoderClusterer(ClusterMixin, TransformerMixin, AutoencoderEstimatorM
         ae = create(self.model, seed=seed, input_shape=Z.shape[1], latent_dim=latent_dim,
                     hidden=hidden, activation=self.activation, preprocess="none", **model_params)
         self.history_ = train(ae, Z, seed=seed, **self._train_options(epochs, batch_size)).history
-        codes = ae.encode(Z)
         self.n_iter_ = len(self.history_["train/loss"])
-        self.self_training_steps_ = 0
-        if method.self_training is None:
-            self.model_ = ae
-            self.clustering_ = method.code_clustering(k, seed=seed).fit(codes)
-            proba = self.clustering_.predict_proba(codes)
-        else:
-            weight = (idec_reconstruction_weight(self.gamma, Z.shape[1])
-                      if method.keeps_reconstruction else 0.0)
-            self.model_ = dec_from_autoencoder(ae, k, alpha=self.alpha,
-                                               reconstruction_weight=weight, seed=seed)
-            self.model_.set_centroids(KMeansClustering(k, seed=seed).fit(codes).centers)
-            result = fit_dec(self.model_, Z, update_interval=self.update_interval, tol=self.tol,
-                             max_iter=self.max_iter, batch_size=batch_size, seed=seed,
-                             device=self.device, **method.self_training)
-            self.self_training_steps_ = result.iterations
-            self.clustering_ = None
-            proba = self.model_.soft_assign(Z)
-        self.labels_ = np.asarray(proba).argmax(1)
-        self.cluster_centers_ = self._centers(codes if self.clustering_ else self.model_.encode(Z))
+        fit = cluster(self.method, ae, Z, k, seed=seed, gamma=self.gamma, alpha=self.alpha,
+                      update_interval=self.update_interval, tol=self.tol,
+                      max_iter=self.max_iter, batch_size=batch_size, device=self.device)
+        self.model_, self.clustering_, self.labels_ = fit.model, fit.code_clustering, fit.labels
+        self.self_training_steps_ = 0 if fit.self_training is None else fit.self_training.iterations
+        self.cluster_centers_ = fit.cluster_centers()
         self._n_features_out = latent_dim
         return self
-
-    def _centers(self, codes: np.ndarray) -> np.ndarray:
-        if self.clustering_ is None:
-            return self.model_.centroids.detach().cpu().numpy().astype(np.float64)
-        if isinstance(self.clustering_, KMeansClustering):
-            return self.clustering_.centers.copy()
-        return np.stack([codes[self.labels_ == j].mean(0) if np.any(self.labels_ == j)
-                         else np.full(codes.shape[1], np.nan)
-                         for j in range(self.n_clusters)]).astype(np.float64)
 
     def transform(self, X) -> np.ndarray:
         """The code of each row, float64 ``(n_samples, latent_dim)``."""
