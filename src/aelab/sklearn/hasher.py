@@ -106,19 +106,22 @@ class SemanticHasher(BaseEstimator):
             raise TypeError("Pass a list of documents, not one string.")
         if sp.issparse(X) or isinstance(X, np.ndarray) and X.ndim == 2:
             self.vectorizer_, self.n_features_in_ = None, X.shape[1]
+            Z = self._features(X)
         else:
             docs = list(X)
             if not docs:
                 raise ValueError("No documents given: pass a non-empty list of strings.")
             self.vectorizer_ = TfidfVectorizer(max_features=vocab, stop_words="english",
                                                sublinear_tf=True)
-            try:
-                self.vectorizer_.fit(docs)
+            if not all(isinstance(d, str) for d in docs):
+                raise TypeError("Documents must be strings (or pass a count matrix).")
+            try:  # one pass over the texts: the vocabulary and their TF-IDF rows together
+                tfidf = self.vectorizer_.fit_transform(docs)
             except ValueError as err:  # "empty vocabulary"
                 raise ValueError(f"The documents give a vocabulary with no words ({err}); pass "
                                  "texts with words that are not only English stop words.") from None
             self.n_features_in_ = len(self.vectorizer_.vocabulary_)
-        Z = self._features(X)
+            Z = document_features(tfidf)
         self.model_ = create(self.model, input_shape=Z.shape[1], latent_dim=n_bits, hidden=hidden,
                              likelihood="multinomial", seed=self.random_state,
                              **(self.model_params or {}))
