@@ -1,5 +1,7 @@
 """The one trainer shared by every model."""
 
+from aelab.training.callbacks import Callback
+
 from aelab.training.trainer import (
     LR_SCHEDULES,
     OPTIMIZERS,
@@ -8,4 +10,4 @@ from aelab.training.trainer import (
     train,
 )
 
-__all__ = ["LR_SCHEDULES", "OPTIMIZERS", "NonFiniteLossError", "TrainResult", "train"]
+__all__ = ["Callback", "LR_SCHEDULES", "OPTIMIZERS", "NonFiniteLossError", "TrainResult", "train"]

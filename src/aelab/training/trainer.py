@@ -24,6 +24,7 @@ from aelab.core.optional import require
 from aelab.core.seeding import seeded
 from aelab.core.validation import check_choice, check_number
 from aelab.models.contract import Trainable
+from aelab.training.callbacks import Callback, as_callbacks
 from aelab.training.checkpoint import (
     CHECKPOINT_FILE,
     optimizer_from_flat,
@@ -144,7 +145,7 @@ def train(
     checkpoint_every: int = 1,
     resume: bool = False,
     progress: bool = False,
-    callback: Callable[[int, dict], None] | None = None,
+    callback: Callable[[int, dict], None] | Callback | list | None = None,
     batch_transform: Callable[[Tensor], Tensor] | None = None,
 ) -> TrainResult:
     """Fit ``model`` on ``data`` with mini-batch gradient descent.
@@ -190,8 +191,10 @@ def train(
         history), if there is one.
     progress : bool, default=False
         Show a progress bar on stderr (needs tqdm: ``pip install 'aelab[progress]'``).
-    callback : callable(epoch, logs), optional
-        Called after each epoch with the epoch (1-based) and that epoch's values.
+    callback : callable(epoch, logs), Callback or list of them, optional
+        A function is called after each epoch with the epoch (1-based) and that epoch's
+        values; an :class:`aelab.training.Callback` (e.g. the experiment trackers of
+        :mod:`aelab.training.tracking`) also sees the start and the end of training.
     batch_transform : callable(Tensor) -> Tensor, optional
         Applied to every training batch, on the device, before the model sees it: a
         fresh draw each time (e.g. :func:`aelab.data.dynamic_binarize`). It draws from
@@ -234,6 +237,7 @@ def train(
     schedule = LR_SCHEDULES[check_choice(lr_schedule, LR_SCHEDULES, "lr_schedule", owner)]
     if batch_transform is not None and not callable(batch_transform):
         raise TypeError(f"batch_transform must be a callable Tensor -> Tensor; got {batch_transform!r}.")
+    callbacks = as_callbacks(callback)
     if resume and checkpoint_dir is None:
         raise ValueError("resume=True needs checkpoint_dir: the directory to resume from.")
     if not isinstance(model, Trainable):
@@ -254,10 +258,20 @@ def train(
 
     # One writer per checkpoint directory: a second process fails at once, with a clear error.
     lock = nullcontext() if checkpoint_dir is None else directory_lock(checkpoint_dir, "training")
+    settings = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "optimizer": optimizer,
+                "weight_decay": weight_decay, "lr_schedule": lr_schedule,
+                "validation_split": validation_split, "early_stopping": early_stopping,
+                "grad_clip": grad_clip, "seed": seed, "device": str(dev), "resume": resume}
     with lock, seeded(seed, dev):
-        return _Fit(model, source, val_source, epochs, lr, weight_decay, make_optimizer,
-                    schedule, early_stopping, grad_clip, checkpoint_dir, checkpoint_every,
-                    resume, progress, callback, dev, batch_transform).run()
+        fit = _Fit(model, source, val_source, epochs, lr, weight_decay, make_optimizer,
+                   schedule, early_stopping, grad_clip, checkpoint_dir, checkpoint_every,
+                   resume, progress, callbacks, dev, batch_transform)
+        for cb in callbacks:
+            cb.on_train_begin(model, settings)
+        result = fit.run()
+        for cb in callbacks:
+            cb.on_train_end(result)
+        return result
 
 
 def _epoch_logs(split: str, sums: dict[str, float], monitored: set[str], total: int) -> dict:
@@ -272,12 +286,12 @@ class _Fit:
 
     def __init__(self, model, source, val_source, epochs, lr, weight_decay, make_optimizer,
                  schedule, early_stopping, grad_clip, checkpoint_dir, checkpoint_every, resume,
-                 progress, callback, dev, batch_transform=None):
+                 progress, callbacks, dev, batch_transform=None):
         self.model, self.source, self.val_source = model, source, val_source
         self.epochs, self.lr, self.schedule = epochs, lr, schedule
         self.early_stopping, self.grad_clip = early_stopping, grad_clip
         self.checkpoint_dir, self.checkpoint_every = checkpoint_dir, checkpoint_every
-        self.progress, self.callback, self.dev = progress, callback, dev
+        self.progress, self.callbacks, self.dev = progress, callbacks, dev
         self.batch_transform = batch_transform
         self.phases = model.training_phases()
         self.optimizers = [
@@ -328,8 +342,8 @@ class _Fit:
                     self._save(done)
                 logger.info("epoch %d/%d %s", done, self.epochs,
                             " ".join(f"{k}={v:.4g}" for k, v in logs.items()))
-                if self.callback is not None:
-                    self.callback(done, logs)
+                for cb in self.callbacks:
+                    cb.on_epoch_end(done, logs)
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items() if "loss" in k})
