@@ -31,7 +31,7 @@ FLOORS = {
 def modules():
     for path in sorted(SRC.rglob("*.py")):
         rel = path.relative_to(SRC)
-        if rel.parts == ("__init__.py",):
+        if rel.parts in (("__init__.py",), ("__main__.py",)):  # checked on their own below
             continue
         yield rel, ast.parse(path.read_text(), filename=str(path))
 
@@ -92,6 +92,12 @@ def test_the_root_only_re_exports():
             f"src/aelab/__init__.py line {node.lineno} defines something: define it on a floor "
             "below and re-export it")
     assert all(hasattr(aelab, name) for name in aelab.__all__)
+
+
+def test_python_m_aelab_only_runs_the_command_line():
+    tree = ast.parse((SRC / "__main__.py").read_text())
+    names = [name for node in ast.walk(tree) for name in imported(node)]
+    assert names == ["aelab.cli"], "python -m aelab runs the CLI and nothing else"
 
 
 def test_the_floor_rule_catches_what_it_must():

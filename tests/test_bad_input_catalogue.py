@@ -29,6 +29,7 @@ from aelab.sklearn import (
     SemanticHasher,
 )
 from aelab.training.checkpoint import CHECKPOINT_FILE, PREVIOUS_FILE
+from aelab.training.tracking import TensorBoardTracker
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "bad-input.md"
 SRC = Path(aelab.__file__).resolve().parent
@@ -87,6 +88,12 @@ def second_writer(d: Path):
         aelab.train(tiny(), X(), epochs=1, checkpoint_dir=d)
 
 
+def changed_parameter(d: Path):
+    with TensorBoardTracker(d) as tracker:
+        tracker.log_params({"lr": 0.1})
+        tracker.log_params({"lr": 0.2})
+
+
 def disk_full(d: Path):
     model = trained()
     with mock.patch.object(io.tempfile, "mkstemp",
@@ -121,6 +128,9 @@ CATALOGUE = [
     ("Training: early stopping without validation data",
      lambda d: aelab.train(tiny(), X(), epochs=1, early_stopping=3)),
     ("Training: unknown device", lambda d: aelab.train(tiny(), X(), epochs=1, device="tpu")),
+    ("Tracking: a parameter changed within a run", changed_parameter),
+    ("Tracking: a metric that is not a number",
+     lambda d: TensorBoardTracker(d).log_metrics({"split": "test"})),
     ("Sampling a model without a prior", lambda d: tiny().sample(4)),
     ("Likelihood of a model without one", lambda d: aelab.log_likelihood(tiny(), X())),
     ("File: unknown type", lambda d: aelab.data.load(str(write(d, "x.xlsx", b"")))),
@@ -133,6 +143,19 @@ CATALOGUE = [
     ("File: .npz not a zip archive", lambda d: aelab.data.load(str(write(d, "t.npz", b"PK junk")))),
     ("File: object array (pickle)", lambda d: aelab.data.load(str(write(
         d, "o.npy", _npy(np.array([[object()]], dtype=object)))))),
+    ("Stream: NaN in a chunk", lambda d: aelab.train(tiny(), aelab.data.open_chunked(
+        _npy_file(d, np.where(np.arange(20)[:, None] == 13, np.nan, X())), chunk_rows=5),
+        epochs=1)),
+    ("Stream: wrong number of features",
+     lambda d: trained().encode(aelab.data.open_chunked(_npy_file(d, X(d=5))))),
+    ("Stream: .npy shorter than its header says", lambda d: aelab.data.open_chunked(write(
+        d, "t.npy", _npy(np.zeros((2, 3), np.float32))[:-8]))),
+    ("Stream: .npy in Fortran order",
+     lambda d: aelab.data.open_chunked(_npy_file(d, np.asfortranarray(X())))),
+    ("Stream: text column in a Parquet file", lambda d: aelab.data.open_chunked(_parquet_file(d))),
+    ("Stream: a CSV file", lambda d: aelab.data.open_chunked(write(d, "t.csv", b"a\n1\n"))),
+    ("Stream: robust scaling", lambda d: aelab.train(
+        tiny(preprocess="robust"), aelab.data.open_chunked(_npy_file(d, X())), epochs=1)),
     ("Saved model: not a saved model", lambda d: aelab.load(d)),
     ("Saved model: weights altered", lambda d: _alter_weights(saved(d))),
     ("Saved model: from a newer aelab", lambda d: aelab.load(edit_config(d, format_version=99))),
@@ -176,6 +199,16 @@ CATALOGUE = [
     ("Hashing: radius larger than the code", lambda d: _fitted_hasher().index(
         ["red green blue", "blue sky"]).query("red", radius=64)),
 ]
+
+
+def _npy_file(d: Path, x: np.ndarray) -> Path:
+    np.save(d / "x.npy", x)
+    return d / "x.npy"
+
+
+def _parquet_file(d: Path) -> Path:
+    frame().to_parquet(d / "t.parquet")
+    return d / "t.parquet"
 
 
 def _fitted_recommender():

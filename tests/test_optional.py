@@ -1,5 +1,5 @@
-"""The core works without the extras (plot, tables, progress); using an extra that is
-missing fails with a message naming it."""
+"""The core works without the extras (plot, tables, progress, track); using an extra that
+is missing fails with a message naming it."""
 
 import os
 import subprocess
@@ -13,7 +13,8 @@ import pytest
 import aelab
 from aelab.core.optional import MissingExtra, available, require
 
-EXTRAS = ("matplotlib", "mpl_toolkits", "pandas", "pyarrow", "tqdm")
+EXTRAS = ("matplotlib", "mpl_toolkits", "pandas", "pyarrow", "tqdm", "mlflow", "tensorboard", "dask",
+          "distributed")
 
 
 def run_without_extras(code: str, tmp_path: Path) -> subprocess.CompletedProcess:
@@ -40,9 +41,11 @@ def test_core_library_and_cli_without_extras(tmp_path):
         assert importlib.util.find_spec("pandas") is None  # the extras are out of sight
         import aelab, aelab.sklearn
         from aelab.cli import main
+        from aelab.training.tracking import TensorBoardTracker
         x = np.load("x.npy")
         model = aelab.create("vae", input_shape=(4, 4), latent_dim=2, hidden=(4,), seed=0)
         aelab.train(model, x, epochs=2)
+        aelab.train(model, aelab.data.open_chunked("x.npy", chunk_rows=7), epochs=1)  # streams too
         rows = x.reshape(60, 16)
         aelab.sklearn.AutoencoderOutlierDetector(n_members=1, refits=0, epochs=2,
                                                  random_state=0).fit(rows).predict(rows)
@@ -54,11 +57,21 @@ def test_core_library_and_cli_without_extras(tmp_path):
             aelab.train(model, x, epochs=1, progress=True)
         except ImportError as err:
             print("progress:", err)
+        assert main(["train", "--data", "x.npy", "--epochs", "1", "--out", "tracked", "--log", "mlflow"]) == 2
+        try:
+            TensorBoardTracker("tb")
+        except ImportError as err:
+            print("tensorboard:", err)
     """, tmp_path)
     assert done.returncode == 0, done.stderr
     assert "figures skipped" in done.stderr and "aelab[plot]" in done.stderr
     assert "aelab sample: error: Drawing figures needs the package 'matplotlib'" in done.stderr
     assert "progress: " in done.stdout and "aelab[progress]" in done.stdout
+    assert ("aelab train: error: MLflowTracker (aelab train --log mlflow) needs the package 'mlflow', "
+            "which is not installed: pip install 'aelab[track]'") in done.stderr
+    assert ("tensorboard: TensorBoardTracker (aelab train --log tensorboard) needs the package "
+            "'tensorboard', which is not installed: pip install 'aelab[track]'") in done.stdout
+    assert not (tmp_path / "tracked" / "metrics.json").exists()  # it failed before training
     assert not (tmp_path / "run" / "figures").exists() and (tmp_path / "run" / "metrics.json").is_file()
 
 

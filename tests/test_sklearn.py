@@ -22,9 +22,12 @@ from aelab.applications.detection import (
     SCORERS,
     TARGET_STEPS,
     auto_settings,
+    feature_scores,
+    fit_ensemble,
     knn_distances,
     register_scorer,
     score_scales,
+    spread_code_sizes,
 )
 from aelab.sklearn import (
     EXPECTED_FAILED_CHECKS,
@@ -225,7 +228,8 @@ def test_feature_normalisation_gives_each_column_equal_mean_share():
     np.testing.assert_allclose(contributions.mean(0), 1 / X.shape[1], rtol=1e-4)
     # a categorical column weighs as one column, however many categories it has
     frame = mixed_frame().assign(city=np.random.default_rng(1).choice(list("abcdefghij"), 240))
-    det = tiny_detector(n_members=1, refits=0, neighbors=0, feature_floor=0.0).fit(frame)
+    det = tiny_detector(n_members=1, refits=0, neighbors=0, normalization="feature",
+                        feature_floor=0.0).fit(frame)
     per_column = det.ensemble_.feature_scores(det.encoder_.transform(frame)) @ det._input_groups()
     np.testing.assert_allclose(per_column.mean(0), 1 / frame.shape[1], rtol=1e-4)
 
@@ -252,7 +256,7 @@ def test_column_constant_in_training_does_not_dominate_the_score():
     anomaly = {}
     for floor in (0.0, 0.3):
         det = tiny_detector(n_members=1, refits=0, neighbors=0, epochs=200, validation_split=0.0,
-                            early_stopping=None, feature_floor=floor).fit(X)
+                            early_stopping=None, normalization="feature", feature_floor=floor).fit(X)
         anomaly[floor] = -det.score_samples(new)
     # the member reconstructs the constant column almost exactly on the training rows, so
     # dividing by that error lets the new value outweigh the row off the plane...
@@ -265,9 +269,9 @@ def test_refit_leaves_out_the_flagged_rows():
     X, y = planted(n=300)
     X[:6] += 50.0  # far enough to move the mean of all rows
     trimmed = tiny_detector(n_members=1, refits=1, epochs=20, validation_split=0.0,
-                            early_stopping=None, contamination=6 / 300).fit(X)
+                            early_stopping=None, contamination=6 / 300, bootstrap=False).fit(X)
     plain = tiny_detector(n_members=1, refits=0, epochs=20, validation_split=0.0,
-                          early_stopping=None, contamination=6 / 300).fit(X)
+                          early_stopping=None, contamination=6 / 300, bootstrap=False).fit(X)
     # each member standardises the rows it was trained on: the refit saw only the inliers
     np.testing.assert_allclose(trimmed.ensemble_.members[0].scaler.shift.numpy(), X[y == 0].mean(0),
                                rtol=1e-4, atol=1e-4)
@@ -561,3 +565,94 @@ def test_fitted_numbers_in_safetensors_and_format_1_files(tmp_path):
     (tmp_path / "d" / "estimator.json").write_text(json.dumps(doc))
     with pytest.raises(ValueError, match="estimator format 1 .*Fit it again"):
         AutoencoderOutlierDetector.load(tmp_path / "d")
+
+
+# --------------------------------------------------------------------------- issue 22 options
+def test_bootstrap_members_train_on_resamples():
+    # each member's input scaling is fitted on the rows it trains on: with bootstrap=True,
+    # on X[rng(seed).integers(0, n, n)], the rows drawn with its seed
+    X, _ = planted(n=120)
+    Z = np.ascontiguousarray(X, dtype=np.float32)
+    opts = {"code_sizes": (2,), "hidden": (4,), "seeds": (3, 4),
+            "model_params": {"preprocess": "standard"},
+            "train_options": {"epochs": 1, "batch_size": 32}}
+    plain = fit_ensemble(Z, **opts)
+    boot = fit_ensemble(Z, bootstrap=True, **opts)
+    for member in plain.members:
+        np.testing.assert_allclose(member.scaler.shift.numpy(), Z.mean(0), rtol=1e-5, atol=1e-5)
+    for seed, member in zip((3, 4), boot.members):
+        rows = np.random.default_rng(seed).integers(0, len(Z), len(Z))
+        np.testing.assert_allclose(member.scaler.shift.numpy(), Z[rows].mean(0), rtol=1e-5, atol=1e-5)
+        assert not np.allclose(member.scaler.shift.numpy(), Z.mean(0), atol=1e-3)
+    # the score scales still come from every row: each member's training mean is 1 / n_features
+    # per feature (normalization="feature", no floor)
+    boot_f = fit_ensemble(Z, bootstrap=True, normalization="feature", **opts)
+    for member, scale in zip(boot_f.members, boot_f.scales):
+        per_feature = feature_scores(member, Z) / scale
+        np.testing.assert_allclose(per_feature.mean(0), 1.0 / Z.shape[1], rtol=1e-6)
+
+
+def test_bootstrap_and_spread_detectors_are_seeded_and_differ_from_the_defaults():
+    X, _ = planted(n=150)
+    base = tiny_detector(latent_dim="auto", refits=1, bootstrap=False).fit(X).score_samples(X)
+    boot = tiny_detector(latent_dim="auto", refits=1, bootstrap=True).fit(X).score_samples(X)
+    again = tiny_detector(latent_dim="auto", refits=1, bootstrap=True).fit(X).score_samples(X)
+    np.testing.assert_array_equal(boot, again)
+    assert not np.allclose(boot, base)
+
+
+@pytest.mark.parametrize("d, expected", [(8, (3, 2, 6)), (3, (2, 1, 3)), (1, (1, 1, 1)),
+                                         (100, (10, 5, 20))])
+def test_spread_code_sizes(d, expected):
+    assert spread_code_sizes(auto_settings(500, d).code_size, d) == expected
+
+
+def test_spread_latent_dim_cycles_the_members_over_three_code_sizes():
+    X, _ = planted(n=120, d=8)
+    det = tiny_detector(latent_dim="spread", n_members=4, refits=1, neighbors=0).fit(X)
+    assert [m.latent_dim for m in det.ensemble_.members] == [3, 2, 6, 3]
+    # the neighbour rule reads the widest code: 6 keeps the term, d = 17 (codes 5, 3, 10) drops it
+    spread = tiny_detector(latent_dim="spread", refits=0, neighbors="auto", epochs=1)
+    assert spread.fit(X).ensemble_.neighbors == 10
+    X17, _ = planted(n=120, d=17)
+    assert spread.fit(X17).ensemble_.neighbors == 0
+
+
+@pytest.mark.parametrize("params, error, match", [
+    ({"bootstrap": "yes"}, TypeError,
+     "'bootstrap' parameter of AutoencoderOutlierDetector must be True or False"),
+    ({"bootstrap": 1}, TypeError, "must be True or False"),
+    ({"latent_dim": "wide"}, TypeError, "'latent_dim' parameter .* 'spread' or 'auto'. Got 'wide'"),
+])
+def test_new_detector_options_reject_bad_values(params, error, match):
+    X, _ = planted(n=60)
+    with pytest.raises(error, match=match):
+        tiny_detector(**params).fit(X)
+
+
+def test_bootstrap_and_spread_survive_save_and_load(tmp_path):
+    X, _ = planted(n=150)
+    det = tiny_detector(latent_dim="spread", n_members=3, bootstrap=True, refits=1,
+                        contamination=0.05).fit(X)
+    det.save(tmp_path / "d")
+    same = AutoencoderOutlierDetector.load(tmp_path / "d")
+    assert same.get_params() == det.get_params()
+    assert same.bootstrap is True and same.latent_dim == "spread"
+    np.testing.assert_array_equal(same.score_samples(X), det.score_samples(X))
+    np.testing.assert_array_equal(same.predict(X), det.predict(X))
+
+
+def test_a_detector_saved_before_bootstrap_existed_loads_as_fitted(tmp_path):
+    # files written before the parameter existed have no "bootstrap": they were fitted
+    # without it, so they load with bootstrap=False (not the new default) and score the same
+    X, _ = planted(n=150)
+    det = tiny_detector(bootstrap=False, normalization="feature").fit(X)
+    det.save(tmp_path / "d")
+    doc = json.loads((tmp_path / "d" / "estimator.json").read_text())
+    del doc["params"]["bootstrap"]
+    (tmp_path / "d" / "estimator.json").write_text(json.dumps(doc))
+    old = AutoencoderOutlierDetector.load(tmp_path / "d")
+    assert old.bootstrap is False and AutoencoderOutlierDetector().bootstrap is True
+    assert old.get_params() == det.get_params()
+    np.testing.assert_array_equal(old.score_samples(X), det.score_samples(X))
+    np.testing.assert_array_equal(clone(old).fit(X).score_samples(X), det.score_samples(X))

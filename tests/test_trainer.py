@@ -151,6 +151,7 @@ def test_lr_schedules_recorded(tiny_data, schedule):
         ({"device": "tpu"}, "device"),
         ({"resume": True}, "checkpoint_dir"),
         ({"lr_schedule": "linear"}, "lr_schedule"),
+        ({"precision": "fp16"}, "precision"),
     ],
 )
 def test_bad_training_options(tiny_data, option, match):
@@ -162,3 +163,33 @@ def test_bad_training_options(tiny_data, option, match):
 def test_epochs_must_be_int(tiny_data):
     with pytest.raises(TypeError, match="epochs"):
         aelab.train(_model(), tiny_data[0], epochs=2.5)
+
+
+def test_compile_must_be_a_bool(tiny_data):
+    with pytest.raises(TypeError, match="compile"):
+        aelab.train(_model(), tiny_data[0], epochs=1, compile="yes")
+
+
+def test_bf16_autocast_trains_and_keeps_float32_weights(tiny_data):
+    x, _ = tiny_data
+    fp32 = aelab.train(_model(), x, epochs=3, lr=1e-2, seed=0)
+    model = _model()
+    bf16 = aelab.train(model, x, epochs=3, lr=1e-2, seed=0, precision="bf16")
+    losses = bf16.history["train/loss"]
+    assert losses[-1] < losses[0]
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    # bfloat16 keeps 8 bits of mantissa: the first epoch's loss differs from float32's in
+    # the third digit, not the first (a wrong cast would be far off or NaN).
+    assert losses[0] == pytest.approx(fp32.history["train/loss"][0], rel=2e-2)
+    assert losses[0] != fp32.history["train/loss"][0]
+
+
+def test_compiled_training_takes_the_same_steps(tiny_data):
+    x, _ = tiny_data
+    # A noise-free model: compiled code draws random numbers differently from eager code.
+    eager, compiled = (aelab.create("ae", input_shape=12, latent_dim=4, hidden=(8,), seed=0)
+                       for _ in range(2))
+    aelab.train(eager, x, epochs=2, seed=0)
+    aelab.train(compiled, x, epochs=2, seed=0, compile=True)
+    for k, v in eager.state_dict().items():
+        torch.testing.assert_close(compiled.state_dict()[k], v, rtol=1e-4, atol=1e-5)

@@ -59,7 +59,3 @@ def main(argv=None) -> int:
     except (ValueError, TypeError, OSError, MissingExtra) as err:  # OSError: e.g. a full disk
         print(f"aelab {args.command}: error: {err}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

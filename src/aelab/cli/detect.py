@@ -4,22 +4,25 @@
     aelab detect score DIR --data new.csv --out scores.csv
 
 Tables may hold string columns (one-hot encoded, see :mod:`aelab.sklearn.tabular`).
+``score`` reads a .npy or .parquet file in chunks and writes the scores as they come, so
+memory stays bounded whatever the file's size (the scores are those of scoring it whole).
 """
 
 from __future__ import annotations
 
-import io
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from aelab.applications.detection import AUTO_NEIGHBORS, NEIGHBOR_MAX_CODE, top_features
-from aelab.cli.options import Formatter
-from aelab.core.io import atomic_write_bytes, directory_lock
+from aelab.cli.options import Formatter, add_chunk_option
+from aelab.core.io import AtomicFile, directory_lock
 from aelab.core.optional import require
 from aelab.data.files import read_file
+from aelab.data.streaming import NpyChunks, parquet_frames
 from aelab.models import list_models
 from aelab.sklearn import AutoencoderOutlierDetector
 
@@ -60,6 +63,7 @@ def add_parser(sub):
     score.add_argument("--out", required=True, help="output CSV: one row per input row")
     add_column_options(score)
     score.add_argument("--top", type=int, default=3, help="contributing features listed per row")
+    add_chunk_option(score)
     score.set_defaults(func=run_score)
 
 
@@ -112,33 +116,65 @@ def run_fit(args) -> int:
     return 0
 
 
+def read_table_chunks(args) -> Iterator[tuple]:
+    """The rows of a .npy or .parquet ``args.data``, a chunk at a time, as ``(X, ids)``
+    like :func:`read_table` (Parquet chunks are DataFrames: string columns allowed)."""
+    path = Path(args.data)
+    if path.suffix.lower() == ".npy":
+        if args.id_column or args.drop:
+            raise ValueError("--id-column and --drop need a table with named columns (.csv or "
+                             ".parquet).")
+        chunks = NpyChunks(path, args.chunk_rows)
+        for (start, stop), X in zip(chunks.chunk_bounds, chunks):
+            yield X, np.arange(start, stop)
+        return
+    start = 0
+    wanted = ([args.id_column] if args.id_column else []) + list(args.drop)
+    for frame in parquet_frames(path, args.chunk_rows):
+        missing = [c for c in wanted if c not in frame.columns]
+        if missing:
+            raise ValueError(f"{path} has no column(s) {missing}; its columns: {list(frame.columns)}.")
+        ids = (frame[args.id_column].to_numpy() if args.id_column
+               else np.arange(start, start + len(frame)))
+        start += len(frame)
+        yield frame.drop(columns=wanted), ids
+
+
 def run_score(args) -> int:
     det = AutoencoderOutlierDetector.load(args.detector_dir)
-    X, ids = read_table(args)
     if args.top < 0:
         raise ValueError(f"--top must be >= 0; got {args.top}.")
-    anomaly = -det.score_samples(X)
-    outlier = det.predict(X) == -1
+    path = Path(args.data)
+    if not path.is_file():
+        raise ValueError(f"Data file {str(path)!r} does not exist.")
+    streamed = path.suffix.lower() in (".npy", ".parquet")
+    tables = read_table_chunks(args) if streamed else iter([read_table(args)])
     names = (list(det.feature_names_in_) if hasattr(det, "feature_names_in_")
              else [f"x{j}" for j in range(det.n_features_in_)])
     k = min(args.top, len(names))
-    tops = top_features(det.explain(X), names, k) if k else [[] for _ in range(len(anomaly))]
-    write_scores(args.out, args.id_column or "row", ids, anomaly, outlier, tops, k)
-    print(f"scored {len(anomaly)} rows: {int(outlier.sum())} outliers "
-          f"({outlier.mean():.1%}); wrote {args.out}", file=sys.stdout)
+    rows = outliers = 0
+    with AtomicFile(args.out, "w") as out:  # scores.csv appears complete, or not at all
+        for X, ids in tables:
+            anomaly = -det.score_samples(X)
+            outlier = det.predict(X) == -1
+            tops = top_features(det.explain(X), names, k) if k else [[] for _ in range(len(anomaly))]
+            scores_frame(args.id_column or "row", ids, anomaly, outlier, tops, k).to_csv(
+                out.file, index=False, header=rows == 0)
+            rows, outliers = rows + len(anomaly), outliers + int(outlier.sum())
+    print(f"scored {rows} rows: {outliers} outliers ({outliers / rows:.1%}); wrote {args.out}",
+          file=sys.stdout)
     return 0
 
 
-def write_scores(path, id_name, ids, anomaly, outlier, tops, k) -> None:
-    """scores.csv: id, anomaly_score (higher = more anomalous), is_outlier, top features."""
+def scores_frame(id_name, ids, anomaly, outlier, tops, k):
+    """The rows of scores.csv: id, anomaly_score (higher = more anomalous), is_outlier, top
+    features."""
     pd = require("pandas", "tables", "Writing scores.csv")
     table = {id_name: ids, "anomaly_score": anomaly, "is_outlier": outlier.astype(int)}
     for i in range(k):
         table[f"feature_{i + 1}"] = [row[i][0] for row in tops]
         table[f"share_{i + 1}"] = [round(row[i][1], 6) for row in tops]
-    buf = io.StringIO()
-    pd.DataFrame(table).to_csv(buf, index=False)
-    atomic_write_bytes(path, buf.getvalue().encode())
+    return pd.DataFrame(table)
 
 
 def _auto_or(text: str, flag: str, kind: type):

@@ -1,13 +1,26 @@
-"""`aelab encode`: write the codes of a data set to a .npy file."""
+"""`aelab encode`: write the codes of a data set to a .npy file.
+
+A .npy or .parquet file is read in chunks and its codes are written as they come: memory
+stays bounded by the chunk size whatever the file's size, and the codes are those of
+encoding it whole.
+"""
 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 
-from aelab.cli.options import Formatter, add_data_option, load_data
+from aelab.cli.options import (
+    Formatter,
+    add_chunk_option,
+    add_data_option,
+    is_streamed_file,
+    load_data,
+)
 from aelab.core.io import atomic_write_bytes
+from aelab.data import map_to_npy, open_chunked
 from aelab.models.persistence import load_model
 
 
@@ -17,12 +30,15 @@ def add_parser(sub):
     add_data_option(p)
     p.add_argument("--split", default="all", choices=["all", "train", "test"],
                    help="which part of a named data set to encode (all = train then test)")
+    add_chunk_option(p)
     p.add_argument("--out", required=True, help="output .npy file")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     model = load_model(args.model_dir)
+    if is_streamed_file(args.data):
+        return _run_streamed(model, args)
     ds = load_data(args)
     parts = {"train": [ds.X_train], "test": [ds.X_test],
              "all": [x for x in (ds.X_train, ds.X_test) if x is not None]}[args.split]
@@ -33,4 +49,17 @@ def run(args) -> int:
     np.save(buf, codes.astype(np.float32), allow_pickle=False)
     atomic_write_bytes(args.out, buf.getvalue())
     print(f"wrote codes {codes.shape} to {args.out}")
+    return 0
+
+
+def _run_streamed(model, args) -> int:
+    """A .npy or .parquet file, encoded chunk by chunk into the output."""
+    path = Path(args.data)
+    if args.split == "test":  # a file is one split, as aelab.data.load reads it
+        raise ValueError(f"{path.stem} has no test split; use --split all.")
+    drop = [args.label_column] if args.label_column and path.suffix.lower() == ".parquet" else []
+    chunks = open_chunked(path, args.chunk_rows, drop=drop)
+    out = map_to_npy(lambda x: model.encode(x).astype(np.float32), chunks, args.out)
+    shape = np.load(out, mmap_mode="r").shape  # reads the header only
+    print(f"wrote codes {shape} to {args.out}")
     return 0

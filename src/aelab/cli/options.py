@@ -5,11 +5,18 @@ from __future__ import annotations
 import argparse
 import inspect
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from numbers import Real
+from pathlib import Path
 
+from aelab.core.io import LOCK_FILE
 from aelab.core.optional import available
-from aelab.data import load
+from aelab.data import DATASETS, Dataset, load, open_chunked
+from aelab.data.streaming import parquet_column
 from aelab.models import MODELS, get_model_class, list_models
-from aelab.training import LR_SCHEDULES, OPTIMIZERS
+from aelab.training import LR_SCHEDULES, OPTIMIZERS, PRECISIONS, TRACKERS
+from aelab.training.tracking import Tracker, flatten
 
 # Flags with their own spelling in `aelab train`; every other constructor keyword of a
 # registered model becomes a flag automatically (see add_model_options).
@@ -36,6 +43,38 @@ def add_data_option(p: argparse.ArgumentParser, required: bool = True) -> None:
 
 def load_data(args):
     return load(args.data, data_dir=args.data_dir, label_column=args.label_column)
+
+
+# Files that can be read in chunks (data larger than memory).
+STREAMED_SUFFIXES = (".npy", ".parquet")
+
+
+def add_chunk_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--chunk-rows", type=int, default=None,
+                   help="rows read at a time from a .npy or .parquet file (default: about 16 MiB "
+                        "of float32 per chunk)")
+
+
+def is_streamed_file(name: str) -> bool:
+    """Whether ``--data`` names a .npy or .parquet file (not a named data set)."""
+    return name not in DATASETS and Path(name).suffix.lower() in STREAMED_SUFFIXES
+
+
+def open_stream(args) -> Dataset:
+    """``--data``, a .npy or .parquet file, opened to be read in chunks: a Dataset whose
+    ``X_train`` is a ChunkedArray (labels of ``--label-column``, a Parquet column, are held
+    in memory)."""
+    if not is_streamed_file(args.data):
+        raise ValueError(f"--stream reads a .npy or .parquet file chunk by chunk; {args.data!r} is "
+                         "not one. Drop --stream to load it in memory, or convert it, e.g. "
+                         "pandas.read_csv(path).to_parquet('data.parquet', row_group_size=16384).")
+    path, y, drop = Path(args.data), None, []
+    if args.label_column is not None:
+        if path.suffix.lower() != ".parquet":
+            raise ValueError(f"--label-column names a column of a Parquet file; {path} is an .npy "
+                             "file, which has none.")
+        y, drop = parquet_column(path, args.label_column), [args.label_column]
+    return Dataset(path.stem, open_chunked(path, args.chunk_rows, drop=drop), y)
 
 
 def _model_params() -> dict[str, dict[str, object]]:
@@ -143,6 +182,10 @@ def add_train_options(p: argparse.ArgumentParser) -> None:
                    help="write OUT/checkpoints/checkpoint.safetensors every N epochs")
     g.add_argument("--resume", action="store_true",
                    help="continue from OUT/checkpoints if a checkpoint is there")
+    g.add_argument("--precision", default="fp32", choices=sorted(PRECISIONS),
+                   help="bf16: forward passes under bfloat16 autocast (mixed precision)")
+    g.add_argument("--compile", action="store_true",
+                   help="run the loss through torch.compile (see benchmarks/compile.py)")
 
 
 def train_options(args, checkpoint_dir) -> dict:
@@ -161,4 +204,60 @@ def train_options(args, checkpoint_dir) -> dict:
         "checkpoint_dir": checkpoint_dir,
         "checkpoint_every": args.checkpoint_every,
         "resume": args.resume,
+        "precision": args.precision,
+        "compile": args.compile,
     }
+
+
+def add_tracking_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("experiment tracking (needs the track extra: pip install 'aelab[track]')")
+    g.add_argument("--log", default=None, choices=sorted(TRACKERS),
+                   help="record the run: parameters, every loss term per epoch, the final metrics "
+                        "and the saved model (default: no tracking)")
+    g.add_argument("--log-dir", default=None,
+                   help="where: MLflow's SQLite store (mlflow.db, artifacts/) or TensorBoard's event "
+                        "files (default: OUT/mlflow or OUT/tensorboard)")
+    g.add_argument("--tracking-uri", default=None,
+                   help="with --log mlflow: a tracking server or database URI, instead of --log-dir")
+    g.add_argument("--run-name", default=None, help="the run's name (default: the name of OUT)")
+
+
+@contextmanager
+def tracking(args) -> Iterator[Tracker | None]:
+    """The tracker that ``--log`` asks for (None without it), ended with the block: marked
+    failed if the block raises."""
+    if args.log is None:
+        given = [flag for flag, value in (("--log-dir", args.log_dir), ("--tracking-uri",
+                 args.tracking_uri), ("--run-name", args.run_name)) if value is not None]
+        if given:
+            raise ValueError(f"Tracking options ({', '.join(given)}) need --log "
+                             f"({' or '.join(sorted(TRACKERS))}).")
+        yield None
+        return
+    cls, out = TRACKERS[args.log], Path(args.out)
+    if args.log_dir is not None and Path(args.log_dir).resolve() == out.resolve():
+        raise ValueError(f"--log-dir must be a folder of its own, not --out itself; e.g. "
+                         f"--log-dir {out / args.log} (the default).")
+    options = {"run_name": args.run_name or out.resolve().name}
+    directory = args.log_dir or out / args.log
+    if args.tracking_uri is not None:
+        if "tracking_uri" not in inspect.signature(cls).parameters:
+            raise ValueError(f"--tracking-uri does not apply to --log {args.log}, which writes files: "
+                             "give --log-dir instead.")
+        if args.log_dir is not None:
+            raise ValueError("Give --log-dir (a local store) or --tracking-uri, not both.")
+        directory, options["tracking_uri"] = None, args.tracking_uri
+    with cls(directory, **options) as tracker:
+        yield tracker
+
+
+def log_saved_run(tracker: Tracker, report: dict, out: Path) -> None:
+    """Log the numbers of ``report`` (metrics.json) as final metrics and the saved run in ``out``
+    as artifacts, without its checkpoints, its lock file or a tracking store inside it."""
+    tracker.log_metrics({k: v for k, v in flatten(report, sep="/").items()
+                         if isinstance(v, Real) and not isinstance(v, bool)})
+    exclude = {"checkpoints", LOCK_FILE}
+    store = getattr(tracker, "directory", None)
+    if store is not None and Path(store).resolve().is_relative_to(out.resolve()):
+        exclude.update(Path(store).resolve().relative_to(out.resolve()).parts[:1])
+    tracker.log_artifacts(out, name="model", exclude=exclude)

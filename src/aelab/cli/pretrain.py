@@ -11,9 +11,12 @@ from aelab.applications.pretraining import greedy_pretrain
 from aelab.cli.options import (
     Formatter,
     add_data_option,
+    add_tracking_options,
     add_train_options,
     load_data,
+    log_saved_run,
     show_progress,
+    tracking,
     train_options,
 )
 from aelab.cli.train import save_run
@@ -40,6 +43,7 @@ def add_parser(sub):
     p.add_argument("--tied", action="store_true", help="unroll with a tied decoder (shared weights)")
     add_train_options(p)
     p.add_argument("--out", required=True, help="directory for the fine-tuned model and its reports")
+    add_tracking_options(p)
     p.set_defaults(func=run)
 
 
@@ -57,11 +61,11 @@ def parse_layer_options(pairs: list[str]) -> dict:
 
 
 def run(args) -> int:
-    with directory_lock(args.out, "writing a model"):  # one writer per --out
-        return _run(args)
+    with directory_lock(args.out, "writing a model"), tracking(args) as tracker:  # one writer per --out
+        return _run(args, tracker)
 
 
-def _run(args) -> int:
+def _run(args, tracker=None) -> int:
     ds = load_data(args)
     out = Path(args.out)
     opts = train_options(args, out / "checkpoints")
@@ -78,8 +82,10 @@ def _run(args) -> int:
     stack_err = float(squared_errors(X_eval, stack.reconstruct(X_eval)).sum(1).mean())
     print(f"pretrained {len(args.widths)} {args.layer} layers in {stack.train_time_s:.1f}s; "
           f"stack squared error per example: {stack_err:.4f}")
-    result = train(deep, ds.X_train, progress=show_progress(), **opts)
+    result = train(deep, ds.X_train, progress=show_progress(), callback=tracker, **opts)
     report = save_run(deep, ds, result, out, time.perf_counter() - t0)
+    if tracker is not None:
+        log_saved_run(tracker, report, out)
     print(f"fine-tuned {result.epochs_run} epochs; {report['split']} squared error per example: "
           f"{report['sq_error_per_example']:.4f} (PCA-{report['code_size']}: "
           f"{report['pca']['sq_error_per_example']:.4f})")

@@ -83,6 +83,57 @@ def _write_temp(path: Path, data: bytes) -> str:
     return tmp
 
 
+class AtomicFile:
+    """A file written piece by piece under a temporary name beside ``path``, renamed into
+    place by :meth:`commit`: ``path`` holds either its previous content or the complete new
+    file, never a part (for outputs too large to build in memory first).
+
+    Leaving a ``with`` block commits; leaving it by an exception (or calling
+    :meth:`discard`) removes the temporary file and leaves ``path`` as it was.
+
+    >>> with AtomicFile("out.csv", "w") as f:  # doctest: +SKIP
+    ...     f.file.write("a,b\\n")
+    """
+
+    def __init__(self, path, mode: str = "wb"):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, self.temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=TEMP_SUFFIX,
+                                             dir=self.path.parent)
+        except OSError as err:
+            raise OSError(err.errno, f"Could not write {self.path}: {err.strerror or err}. Nothing "
+                          "was changed there; choose a directory you can write to.") from err
+        self.file = os.fdopen(fd, mode, **({} if "b" in mode else {"newline": ""}))
+
+    def commit(self) -> None:
+        """Sync the temporary file and rename it to ``path``."""
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            os.replace(self.temp, self.path)
+        except OSError as err:
+            self.discard()
+            raise OSError(err.errno, f"Could not write {self.path}: {err.strerror or err}. Nothing "
+                          "was changed there; free some space, or choose a directory you can "
+                          "write to.") from err
+
+    def discard(self) -> None:
+        """Close and remove the temporary file; ``path`` is left as it was."""
+        self.file.close()
+        Path(self.temp).unlink(missing_ok=True)
+
+    def __enter__(self) -> AtomicFile:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self.discard()
+
+
 def remove_stale_temps(directory, name: str) -> int:
     """Delete temporary files of ``name`` left in ``directory`` by a killed writer; return
     how many there were. Call it only while holding the directory's lock."""

@@ -1,5 +1,6 @@
-"""Optional dependencies: figures (matplotlib), tables (pandas, pyarrow) and progress bars
-(tqdm) are extras; the models, the trainer and the estimators on arrays work without them.
+"""Optional dependencies: figures (matplotlib), tables (pandas, pyarrow), progress bars
+(tqdm) and experiment tracking (MLflow, TensorBoard) are extras; the models, the trainer
+and the estimators on arrays work without them.
 """
 
 from __future__ import annotations

@@ -13,23 +13,28 @@ from aelab.core.optional import MissingExtra, require
 from aelab.core.validation import as_float_array
 
 
-def _check_npy_header(f, available: int, where: str) -> None:
-    """Refuse an .npy header that declares more data than the file holds, before numpy
-    allocates room for it."""
+def check_npy_header(f, available: int, where: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """Read an .npy header from ``f`` (a file of ``available`` bytes) and return its
+    ``(shape, fortran_order, dtype)``, leaving ``f`` at the first byte of data.
+
+    Refuses a header that declares more data than the file holds, before numpy allocates
+    room for it.
+    """
     version = np.lib.format.read_magic(f)
     read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                    else np.lib.format.read_array_header_2_0)
-    shape, _, dtype = read_header(f)
+    shape, fortran_order, dtype = read_header(f)
     declared = math.prod(shape) * dtype.itemsize
     if declared > available - f.tell():
         raise ValueError(f"{where} declares an array of shape {shape} and dtype {dtype} "
                          f"({declared:,} bytes) but holds {available - f.tell():,}: the file is "
                          "truncated or damaged.")
+    return shape, fortran_order, dtype
 
 
 def _npy(path: Path, label_column):
     with open(path, "rb") as f:
-        _check_npy_header(f, path.stat().st_size, str(path))
+        check_npy_header(f, path.stat().st_size, str(path))
     return np.load(path, allow_pickle=False), None, None
 
 
@@ -37,7 +42,7 @@ def _npz(path: Path, label_column):
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
             with archive.open(info) as f:
-                _check_npy_header(f, info.file_size, f"{path}:{info.filename}")
+                check_npy_header(f, info.file_size, f"{path}:{info.filename}")
     with np.load(path, allow_pickle=False) as z:
         keys = list(z.files)
         if "X" in keys:
@@ -46,6 +51,13 @@ def _npz(path: Path, label_column):
             return z[keys[0]], None, None
         raise ValueError(f"{path} holds arrays {keys}; aelab reads 'X' (and optionally 'y'). "
                          "Save your features under the key 'X'.")
+
+
+def non_numeric_error(path, bad: list[str]) -> ValueError:
+    """The error for a table whose columns ``bad`` are not numbers."""
+    return ValueError(f"{path} has non-numeric column(s) {bad}. aelab reads numeric features: "
+                      "drop or encode them (for mixed tables use aelab.sklearn, which one-hot "
+                      "encodes).")
 
 
 def _frame(frame, path: Path, label_column):
@@ -57,10 +69,7 @@ def _frame(frame, path: Path, label_column):
         y = frame.pop(label_column).to_numpy()
     bad = [str(c) for c, dt in frame.dtypes.items() if dt.kind not in "biuf"]
     if bad:
-        raise ValueError(
-            f"{path} has non-numeric column(s) {bad}. aelab reads numeric features: drop "
-            "or encode them (for mixed tables use aelab.sklearn, which one-hot encodes)."
-        )
+        raise non_numeric_error(path, bad)
     return frame.to_numpy(dtype=np.float64), y, [str(c) for c in frame.columns]
 
 

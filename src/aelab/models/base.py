@@ -32,6 +32,7 @@ from aelab.core.validation import (
     check_shape,
     check_widths,
 )
+from aelab.data.streaming import as_chunked, map_chunks
 from aelab.models.contract import Phase
 from aelab.models.module import Model
 from aelab.models.registry import list_models
@@ -278,7 +279,8 @@ class Autoencoder(Model):
 
     # ------------------------------------------------------------------ public API
     def encode(self, x, batch_size: int = 1024):
-        """Code h = f(x) (a stochastic encoder's mean). NumPy in → NumPy out; tensor → tensor."""
+        """Code h = f(x) (a stochastic encoder's mean). NumPy in → NumPy out; tensor → tensor;
+        a chunked array or ``np.memmap`` (data larger than memory) is read chunk by chunk."""
         return self._map_batches(lambda t, _: self._encode(t), x, batch_size, self.input_shape,
                                  "encode")
 
@@ -290,7 +292,9 @@ class Autoencoder(Model):
         return self._map_batches(self._decode, z, batch_size, (self.latent_dim,), "decode", y)
 
     def reconstruct(self, x, y=None, batch_size: int = 1024):
-        """x̂ = g(f(x)) in data space (no corruption, deterministic)."""
+        """x̂ = g(f(x)) in data space (no corruption, deterministic). A chunked array or
+        ``np.memmap`` is read chunk by chunk; to write x̂ of data larger than memory to a
+        file, use ``aelab.data.map_to_npy(model.reconstruct, data, "x_hat.npy")``."""
         return self._map_batches(lambda t, yb: self._decode(self._encode(t), yb), x, batch_size,
                                  self.input_shape, "reconstruct", y)
 
@@ -329,7 +333,23 @@ class Autoencoder(Model):
         return self.scaler.inverse(x).cpu().numpy()
 
     def _map_batches(self, fn, data, batch_size, shape, what, y=None):
-        """``fn(x_batch, y_batch)`` over batches of validated ``data``, without gradients."""
+        """``fn(x_batch, y_batch)`` over batches of validated ``data``, without gradients.
+
+        A chunked array (:func:`aelab.data.open_chunked`) or an ``np.memmap`` is read chunk
+        by chunk, the next chunk while this one is computed; the outputs come back as one
+        NumPy array (for outputs larger than memory, see :func:`aelab.data.map_to_npy`).
+        """
+        chunks = as_chunked(data)
+        if chunks is not None:
+            if y is None:
+                return map_chunks(lambda x: self._map_batches(fn, x, batch_size, shape, what), chunks)
+            labels, bounds = np.asarray(y), iter(chunks.chunk_bounds)
+
+            def labelled(x):  # the chunks come in order: each takes the next rows' labels
+                start, stop = next(bounds)
+                return self._map_batches(fn, x, batch_size, shape, what, labels[start:stop])
+
+            return map_chunks(labelled, chunks)
         x = self.as_input(data, shape, what)
         labels = None
         if self.n_classes and what != "encode":

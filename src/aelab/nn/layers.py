@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 import torch
 from torch import Tensor, nn
 
-from aelab.core.scaling import SCALINGS, fit_scaling
+from aelab.core.scaling import SCALINGS, fit_auto_scaling, fit_scaling
 from aelab.core.validation import check_choice
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -137,15 +136,14 @@ class Scaler(nn.Module):
 
     def fit(self, batches: Callable[[], Iterator[Tensor]] | Iterable[Tensor]) -> Scaler:
         """Fit on batches ``(n, ...)``: an iterable, or a callable returning a fresh iterator
-        (``auto`` reads the data twice: its range, then the statistics)."""
+        (read once; ``auto`` with ``auto_kind="robust"`` reads it twice: its range, then
+        the values)."""
         again = batches if callable(batches) else (lambda saved=list(batches): iter(saved))
         kind = self.kind
         if kind == "auto":
-            lo, hi = math.inf, -math.inf
-            for x in again():
-                lo, hi = min(lo, float(x.min())), max(hi, float(x.max()))
-            kind = "none" if lo >= 0.0 and hi <= 1.0 else self.auto_kind
-        shift, scale = fit_scaling(kind, again())
+            kind, shift, scale = fit_auto_scaling(self.auto_kind, again)
+        else:
+            shift, scale = fit_scaling(kind, again())
         self.shift.copy_(shift.float())
         self.scale.copy_(scale.float())
         self.fitted_index.fill_(self.FITTED_KINDS.index(kind))

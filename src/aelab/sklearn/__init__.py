@@ -6,36 +6,24 @@ features), ``AutoencoderOutlierDetector`` (reconstruction-error outlier detectio
 ``AutoencoderClusterer`` (k-means on codes, DEC, IDEC, N2D) and ``AutoencoderImputer``
 (fills NaN). On other inputs, with the same conventions: ``AutoRecRecommender`` (a table
 of user, item, rating) and ``SemanticHasher`` (texts → binary codes in a hash table).
-Every one saves as JSON + safetensors (:func:`load` reads any of them back), never pickle.
+Every one saves as JSON + safetensors (:func:`load` reads any of them back), never pickle;
+:class:`PartitionScorer` applies a saved one to a Dask DataFrame partition by partition.
 
 >>> from aelab.sklearn import AutoencoderOutlierDetector, AutoencoderTransformer
 """
 
-from aelab.sklearn._base import read_estimator_file
 from aelab.sklearn.clusterer import AutoencoderClusterer
 from aelab.sklearn.detector import AutoencoderOutlierDetector
 from aelab.sklearn.hasher import SemanticHasher
 from aelab.sklearn.imputer import AutoencoderImputer
 from aelab.sklearn.recommender import AutoRecRecommender
+from aelab.sklearn.saved import ESTIMATORS, PartitionScorer, load
 from aelab.sklearn.tabular import TabularEncoder
 from aelab.sklearn.transformer import AutoencoderTransformer
 
-ESTIMATORS = {cls.__name__: cls for cls in (
-    AutoencoderTransformer, AutoencoderOutlierDetector, AutoencoderClusterer, AutoencoderImputer,
-    AutoRecRecommender, SemanticHasher)}
-
-
-def load(path):
-    """Load an estimator saved with ``save(path)``, whichever class it is."""
-    name = read_estimator_file(path)["estimator"]
-    if name not in ESTIMATORS:
-        raise ValueError(f"{str(path)!r} holds an unknown estimator {name!r}; known: {sorted(ESTIMATORS)}.")
-    return ESTIMATORS[name].load(path)
-
-
 __all__ = ["ESTIMATORS", "EXPECTED_FAILED_CHECKS", "AutoRecRecommender", "AutoencoderClusterer",
            "AutoencoderImputer", "AutoencoderOutlierDetector", "AutoencoderTransformer",
-           "SemanticHasher", "TabularEncoder", "load"]
+           "PartitionScorer", "SemanticHasher", "TabularEncoder", "load"]
 
 # scikit-learn estimator checks that cannot apply, per estimator, with the reason (used by
 # tests/test_sklearn.py, test_clustering.py and test_imputer.py through

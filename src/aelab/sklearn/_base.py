@@ -23,6 +23,7 @@ from aelab.core.io import (
 )
 from aelab.core.validation import check_choice, check_number, check_unknown_options
 from aelab.core.version import __version__
+from aelab.data.streaming import as_chunked, map_chunks
 from aelab.models import MODELS, get_model_class
 from aelab.nn.layers import ACTIVATIONS
 from aelab.sklearn.tabular import UNKNOWN_POLICIES, TabularEncoder, has_categorical_columns
@@ -43,6 +44,9 @@ class AutoencoderEstimatorMixin(BaseEstimator):
 
     # The oldest estimator format this class reads back (raise it when its saved layout changes).
     _oldest_format = 1
+    # Parameters added after files were saved without them: the value that reproduces how
+    # those files were fitted (when it differs from the new default).
+    _params_added: dict = {}
 
     # ------------------------------------------------------------------ parameter checks
     def _check_common_params(self) -> dict:
@@ -131,6 +135,16 @@ class AutoencoderEstimatorMixin(BaseEstimator):
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         return self.encoder_.transform(X)
 
+    def _by_chunk(self, method, X) -> np.ndarray | None:
+        """``method(chunk)`` over the chunks of ``X``, concatenated, if ``X`` is a chunked array
+        or an ``np.memmap`` (data larger than memory, read a chunk at a time, the next one
+        while this one is computed); None for data held in memory."""
+        chunks = as_chunked(X)
+        if chunks is None:
+            return None
+        check_is_fitted(self)
+        return map_chunks(method, chunks)
+
     def _input_groups(self) -> np.ndarray:
         """(n_encoded, n_features_in_) 0/1 matrix summing encoded columns into input columns."""
         groups = self.encoder_.groups
@@ -191,7 +205,7 @@ class AutoencoderEstimatorMixin(BaseEstimator):
                 f"{doc.get('format_version')} by aelab {doc.get('aelab_version')}; this aelab reads "
                 f"format {cls._oldest_format} or newer. Fit it again and save it."
             )
-        params = doc["params"]
+        params = {**cls._params_added, **doc["params"]}
         if isinstance(params.get("hidden"), list):
             params["hidden"] = tuple(params["hidden"])
         est = cls(**params)

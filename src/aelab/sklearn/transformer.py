@@ -140,7 +140,11 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         return self
 
     def transform(self, X) -> np.ndarray:
-        """The code of each row, float64 ``(n_samples, latent_dim)``."""
+        """The code of each row, float64 ``(n_samples, latent_dim)``. A chunked array
+        (:func:`aelab.data.open_chunked`) or an ``np.memmap`` is encoded chunk by chunk."""
+        streamed = self._by_chunk(self.transform, X)
+        if streamed is not None:
+            return streamed
         return self.model_.encode(self._encode(X)).astype(np.float64)
 
     def inverse_transform(self, X) -> np.ndarray:

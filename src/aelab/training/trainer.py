@@ -13,7 +13,7 @@ import math
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 import torch
@@ -33,6 +33,7 @@ from aelab.training.checkpoint import (
     write_checkpoint,
 )
 from aelab.training.data import batch_source, resolve_device, split_validation
+from aelab.training.distributed import Group, launched, local_device
 
 logger = logging.getLogger("aelab")
 
@@ -76,6 +77,9 @@ LR_SCHEDULES: dict[str, Callable[[int, int], float]] = {
     "cosine": _cosine,
     "step": _step,
 }
+
+# Numeric precision of the forward pass: the autocast dtype (None: plain float32).
+PRECISIONS: dict[str, torch.dtype | None] = {"fp32": None, "bf16": torch.bfloat16}
 
 
 @dataclass
@@ -147,6 +151,8 @@ def train(
     progress: bool = False,
     callback: Callable[[int, dict], None] | Callback | list | None = None,
     batch_transform: Callable[[Tensor], Tensor] | None = None,
+    precision: str = "fp32",
+    compile: bool = False,
 ) -> TrainResult:
     """Fit ``model`` on ``data`` with mini-batch gradient descent.
 
@@ -155,9 +161,14 @@ def train(
     model : Trainable
         Any registered model (see :func:`aelab.list_models`) or a classifier: anything
         that satisfies :class:`aelab.models.Trainable`.
-    data : array-like, torch.Tensor or torch.utils.data.DataLoader
+    data : array-like, torch.Tensor, torch.utils.data.DataLoader or chunked array
         Training examples ``(n, *input_shape)`` or ``(n, n_features)``. A DataLoader
-        yields tensors or ``(x, y)`` pairs and is used as is (its own batching).
+        yields tensors or ``(x, y)`` pairs and is used as is (its own batching). Data
+        larger than memory, a chunked array (``aelab.data.open_chunked("x.npy")`` or a
+        ``.parquet`` file) or an ``np.memmap``, is streamed: read chunk by chunk in a
+        seeded random order, rows shuffled within windows of a few chunks, the next
+        chunk read while these train (see :class:`aelab.training.data.StreamSource`);
+        the input scaling is fitted in one pass over it.
     y : array-like, optional
         Labels, passed to models that use them (conditional models, classifiers).
     epochs : int, default=20
@@ -169,10 +180,13 @@ def train(
     weight_decay : float, default=0.0
     lr_schedule : {"constant", "cosine", "step"}, default="constant"
         Per-epoch multiplier of ``lr``.
-    validation_data : array-like or DataLoader, optional
+    validation_data : array-like, DataLoader or chunked array, optional
         Held-out data; overrides ``validation_split``.
     validation_split : float in [0, 1), default=0.0
-        Fraction of array ``data`` held out (seeded) for validation.
+        Fraction of array ``data`` held out (seeded) for validation. Of streamed data,
+        each row is held out with this probability (a seeded hash of its index, so
+        nothing per row is kept in memory), and validation reads the file again each
+        epoch: a separate ``validation_data`` file reads less.
     early_stopping : int, optional
         Stop after this many epochs without a lower ``val/loss`` and restore the best
         weights. Needs validation data.
@@ -200,6 +214,19 @@ def train(
         fresh draw each time (e.g. :func:`aelab.data.dynamic_binarize`). It draws from
         the trainer's seeded RNG, so runs stay reproducible. Validation data is not
         transformed.
+
+    precision : {"fp32", "bf16"}, default="fp32"
+        ``"bf16"`` runs each phase's forward pass under ``torch.autocast`` with bfloat16
+        (mixed precision: weights, optimizer state and the backward's accumulation stay
+        float32). Its speed depends on the hardware's bfloat16 support: GPUs with bf16
+        tensor cores, and CPUs with AVX-512 BF16/AMX (``benchmarks/gpu.py`` measures it).
+    compile : bool, default=False
+        Run each phase's loss through ``torch.compile`` (the first epoch pays the
+        compilation; see ``benchmarks/compile.py`` for what it buys).
+
+    Under ``torchrun`` the training is data-parallel over the ranks
+    (:mod:`aelab.training.distributed`): ``batch_size`` is the global batch, and only
+    rank 0 writes checkpoints and calls ``callback``.
 
     Returns
     -------
@@ -234,6 +261,9 @@ def train(
     seed = check_number(seed, "seed", owner, kind=int, low=0)
     checkpoint_every = check_number(checkpoint_every, "checkpoint_every", owner, kind=int, low=1)
     make_optimizer = OPTIMIZERS[check_choice(optimizer, OPTIMIZERS, "optimizer", owner)]
+    autocast_dtype = PRECISIONS[check_choice(precision, PRECISIONS, "precision", owner)]
+    if not isinstance(compile, bool):
+        raise TypeError(f"The 'compile' parameter of train must be a bool; got {compile!r}.")
     schedule = LR_SCHEDULES[check_choice(lr_schedule, LR_SCHEDULES, "lr_schedule", owner)]
     if batch_transform is not None and not callable(batch_transform):
         raise TypeError(f"batch_transform must be a callable Tensor -> Tensor; got {batch_transform!r}.")
@@ -244,6 +274,11 @@ def train(
         raise TypeError(f"train needs an aelab model (see aelab.list_models()); got "
                         f"{type(model).__name__}, which lacks the methods of aelab.models.Trainable.")
     dev = resolve_device(device)
+    group = None
+    if launched():  # started by torchrun: data-parallel over the ranks
+        dev = local_device(dev)
+        group = Group(dev)
+    main = group is None or group.rank == 0
 
     model.to(dev)
     train_data, val_data = split_validation(model, data, y, validation_data, validation_split,
@@ -257,15 +292,20 @@ def train(
     val_source = None if val_data is None else batch_source(val_data, 4 * batch_size, dev, None, model)
 
     # One writer per checkpoint directory: a second process fails at once, with a clear error.
-    lock = nullcontext() if checkpoint_dir is None else directory_lock(checkpoint_dir, "training")
+    lock = (directory_lock(checkpoint_dir, "training") if checkpoint_dir is not None and main
+            else nullcontext())
     settings = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "optimizer": optimizer,
                 "weight_decay": weight_decay, "lr_schedule": lr_schedule,
                 "validation_split": validation_split, "early_stopping": early_stopping,
-                "grad_clip": grad_clip, "seed": seed, "device": str(dev), "resume": resume}
+                "grad_clip": grad_clip, "seed": seed, "device": str(dev), "resume": resume,
+                "precision": precision, "compile": compile,
+                "world_size": 1 if group is None else group.size}
+    callbacks = callbacks if main else []  # under torchrun, rank 0 reports
     with lock, seeded(seed, dev):
         fit = _Fit(model, source, val_source, epochs, lr, weight_decay, make_optimizer,
                    schedule, early_stopping, grad_clip, checkpoint_dir, checkpoint_every,
-                   resume, progress, callbacks, dev, batch_transform)
+                   resume, progress and main, callbacks, dev, batch_transform, group, seed,
+                   autocast_dtype, compile)
         for cb in callbacks:
             cb.on_train_begin(model, settings)
         result = fit.run()
@@ -274,7 +314,12 @@ def train(
         return result
 
 
-def _epoch_logs(split: str, sums: dict[str, float], monitored: set[str], total: int) -> dict:
+def _rank_seed(seed: int, rank: int) -> int:
+    """Seed of a rank's own RNG stream (noise draws) under data-parallel training."""
+    return (seed * 1_000_003 + rank) % (2**63)
+
+
+def _epoch_logs(split: str, sums: dict[str, float], total: int, monitored: set[str]) -> dict:
     """Per-example means of every term, and ``<split>/loss``: the sum of the monitored ones."""
     logs = {f"{split}/{k}": v / total for k, v in sums.items()}
     logs[f"{split}/loss"] = sum(sums[k] for k in monitored) / total
@@ -286,13 +331,16 @@ class _Fit:
 
     def __init__(self, model, source, val_source, epochs, lr, weight_decay, make_optimizer,
                  schedule, early_stopping, grad_clip, checkpoint_dir, checkpoint_every, resume,
-                 progress, callbacks, dev, batch_transform=None):
+                 progress, callbacks, dev, batch_transform=None, group: Group | None = None,
+                 seed: int = 0, autocast_dtype: torch.dtype | None = None, compile: bool = False):
         self.model, self.source, self.val_source = model, source, val_source
         self.epochs, self.lr, self.schedule = epochs, lr, schedule
         self.early_stopping, self.grad_clip = early_stopping, grad_clip
         self.checkpoint_dir, self.checkpoint_every = checkpoint_dir, checkpoint_every
         self.progress, self.callbacks, self.dev = progress, callbacks, dev
         self.batch_transform = batch_transform
+        self.group, self.seed, self.autocast_dtype = group, seed, autocast_dtype
+        self.main = group is None or group.rank == 0
         self.phases = model.training_phases()
         self.optimizers = [
             make_optimizer(ph.parameters, lr=lr * ph.lr_scale, weight_decay=weight_decay)
@@ -305,6 +353,20 @@ class _Fit:
         restored = resume and self._restore()
         if not restored:
             model.prepare_training(source.inputs)
+        # What each phase runs per batch: its loss terms, compiled if asked, through DDP
+        # when distributed.
+        phases = self.phases
+        if compile:
+            phases = [replace(ph, loss_terms=torch.compile(ph.loss_terms, dynamic=False)) for ph in phases]
+        self.steps = [ph.loss_terms for ph in phases]
+        if group is not None:
+            group.broadcast_state(model)  # every rank starts from rank 0's weights
+            if not restored:  # each rank draws its own noise (corruption, sampling)
+                torch.manual_seed(_rank_seed(seed, group.rank))
+            self.steps = [group.wrap(ph) for ph in phases]
+        # A user's DataLoader shards itself (DistributedSampler); arrays and streams are
+        # walked in the same order on every rank, each taking its slice of every batch.
+        self.shard = group is not None and not getattr(source, "shards_itself", False)
 
     # ------------------------------------------------------------------ loop
     def run(self) -> TrainResult:
@@ -340,8 +402,9 @@ class _Fit:
                     done % self.checkpoint_every == 0 or done == self.epochs or stop
                 ):
                     self._save(done)
-                logger.info("epoch %d/%d %s", done, self.epochs,
-                            " ".join(f"{k}={v:.4g}" for k, v in logs.items()))
+                if self.main:
+                    logger.info("epoch %d/%d %s", done, self.epochs,
+                                " ".join(f"{k}={v:.4g}" for k, v in logs.items()))
                 for cb in self.callbacks:
                     cb.on_epoch_end(done, logs)
                 if bar is not None:
@@ -372,16 +435,28 @@ class _Fit:
         monitored: set[str] = set()
         total = 0
         for step, (x, y) in enumerate(self.source.batches(epoch)):
+            weight = 1.0
+            if self.shard:
+                part = self.group.shard(x.shape[0])
+                if part is None:  # fewer rows than ranks: every rank skips it
+                    continue
+                lo, hi, weight = part
+                x, y = x[lo:hi], (None if y is None else y[lo:hi])
             n = x.shape[0]
             if self.batch_transform is not None:
                 x = self.batch_transform(x)
-            for ph, opt in zip(self.phases, self.optimizers):
-                terms = ph.loss_terms(x, y)
+            for ph, run, opt in zip(self.phases, self.steps, self.optimizers):
+                with self._autocast():
+                    terms = run(x, y)
                 loss = sum(terms.values())
-                if not torch.isfinite(loss):
+                finite = bool(torch.isfinite(loss))
+                if self.group is not None:  # one rank's NaN stops every rank
+                    finite = self.group.all_true(finite)
+                if not finite:
                     self._non_finite(epoch, step, ph.name, terms)
                 opt.zero_grad(set_to_none=True)
-                loss.backward()
+                # The weight makes DDP's mean of the ranks' gradients the global batch's.
+                (loss * weight if weight != 1.0 else loss).backward()
                 if self.grad_clip is not None:
                     torch.nn.utils.clip_grad_norm_(ph.parameters, self.grad_clip)
                 opt.step()
@@ -390,24 +465,41 @@ class _Fit:
                 if ph.monitor:
                     monitored.update(terms)
             total += n
-        return _epoch_logs("train", {k: float(v) for k, v in sums.items()}, monitored, total)
+        return _epoch_logs("train", *self._summed({k: float(v) for k, v in sums.items()}, total,
+                                                  monitored))
+
+    def _autocast(self):
+        if self.autocast_dtype is None:
+            return nullcontext()
+        return torch.autocast(self.dev.type, dtype=self.autocast_dtype)
 
     def _evaluate(self) -> dict[str, float]:
         self.model.eval()
         sums: dict[str, float] = {}
         monitored: set[str] = set()
         total = 0
+        sharded = self.group is not None and not getattr(self.val_source, "shards_itself", False)
         with torch.no_grad():
-            for x, y in self.val_source.batches(None):
+            for i, (x, y) in enumerate(self.val_source.batches(None)):
+                if sharded and i % self.group.size != self.group.rank:
+                    continue  # another rank's batch
                 n = x.shape[0]
                 for ph in self.phases:
-                    terms = ph.loss_terms(x, y)
+                    with self._autocast():
+                        terms = ph.loss_terms(x, y)
                     for key, value in terms.items():
                         sums[key] = sums.get(key, 0.0) + float(value) * n
                     if ph.monitor:
                         monitored.update(terms)
                 total += n
-        return _epoch_logs("val", sums, monitored, total)
+        return _epoch_logs("val", *self._summed(sums, total, monitored))
+
+    def _summed(self, sums: dict[str, float], total: int, monitored: set[str]):
+        """The sums, the example count and the monitored terms over all ranks (as they
+        are, in one process)."""
+        if self.group is None:
+            return sums, total, monitored
+        return self.group.sum(sums, total, monitored)
 
     def _early_stopping(self, epoch: int, logs: dict) -> bool:
         if "val/loss" not in logs:
@@ -433,6 +525,15 @@ class _Fit:
 
     # ------------------------------------------------------------------ checkpoints
     def _save(self, done: int) -> None:
+        rng = {"rng/torch": torch.get_rng_state()}
+        if self.dev.type == "cuda":
+            rng["rng/cuda"] = torch.cuda.get_rng_state(self.dev)
+        if self.group is not None:  # every rank's noise stream, written by rank 0
+            for key, state in list(rng.items()):
+                for r, t in enumerate(self.group.gather(state)):
+                    rng[_rank_key(key, r)] = t
+            if self.group.rank != 0:
+                return
         tensors = {f"model/{k}": v for k, v in self.model.state_dict().items()}
         optim_meta = {}
         for ph, opt in zip(self.phases, self.optimizers):
@@ -441,10 +542,8 @@ class _Fit:
             optim_meta[ph.name] = m
         if self.best_state is not None:
             tensors.update({f"best/{k}": v for k, v in self.best_state.items()})
-        tensors["rng/torch"] = torch.get_rng_state()
+        tensors.update(rng)
         tensors["rng/shuffle"] = self.source.rng_state()
-        if self.dev.type == "cuda":
-            tensors["rng/cuda"] = torch.cuda.get_rng_state(self.dev)
         meta = {
             "epoch": done,
             "model": self.model.name,
@@ -454,11 +553,17 @@ class _Fit:
             "best_epoch": self.best_epoch,
             "bad_epochs": self.bad_epochs,
             "optimizers": optim_meta,
+            "world_size": 1 if self.group is None else self.group.size,
         }
         write_checkpoint(self.checkpoint_dir, tensors, meta)
 
     def _restore(self) -> bool:
+        # Rank 0 reads first (it may set a damaged file aside); the others then read.
+        if self.group is not None and self.group.rank != 0:
+            self.group.barrier()
         found = read_checkpoint(self.checkpoint_dir)
+        if self.group is not None and self.group.rank == 0:
+            self.group.barrier()
         if found is None:
             logger.info("no %s in %s: starting from scratch", CHECKPOINT_FILE, self.checkpoint_dir)
             return False
@@ -481,13 +586,25 @@ class _Fit:
             optimizer_from_flat(opt, tensors, meta["optimizers"][ph.name], f"optim/{ph.name}")
         best = {k[5:]: v.to(self.dev) for k, v in tensors.items() if k.startswith("best/")}
         self.best_state = best or None
-        torch.set_rng_state(tensors["rng/torch"])
+        r = 0 if self.group is None else self.group.rank
+        if _rank_key("rng/torch", r) in tensors:
+            torch.set_rng_state(tensors[_rank_key("rng/torch", r)])
+        else:  # written by fewer ranks than now run: this rank starts a fresh noise stream
+            logger.warning("the checkpoint in %s holds no RNG state for rank %d (written by %d "
+                           "rank(s)): its noise draws start afresh", self.checkpoint_dir, r,
+                           meta.get("world_size", 1))
+            torch.manual_seed(_rank_seed(self.seed, r))
         self.source.set_rng_state(tensors["rng/shuffle"])
-        if "rng/cuda" in tensors and self.dev.type == "cuda":
-            torch.cuda.set_rng_state(tensors["rng/cuda"], self.dev)
+        if _rank_key("rng/cuda", r) in tensors and self.dev.type == "cuda":
+            torch.cuda.set_rng_state(tensors[_rank_key("rng/cuda", r)], self.dev)
         self.history = meta["history"]
         self.start_epoch = meta["epoch"]
         self.best_loss = math.inf if meta["best_loss"] is None else meta["best_loss"]
         self.best_epoch, self.bad_epochs = meta["best_epoch"], meta["bad_epochs"]
         logger.info("resumed from %s at epoch %d", self.checkpoint_dir, self.start_epoch)
         return True
+
+
+def _rank_key(key: str, rank: int) -> str:
+    """Checkpoint key of a rank's RNG state (rank 0 keeps the single-process key)."""
+    return key if rank == 0 else f"{key}/rank{rank}"

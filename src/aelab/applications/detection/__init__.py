@@ -10,6 +10,7 @@ from aelab.applications.detection.defaults import (
     AutoSettings,
     auto_neighbors,
     auto_settings,
+    spread_code_sizes,
 )
 from aelab.applications.detection.ensemble import ARRAYS_FILE, MAX_REFERENCE, Ensemble, fit_ensemble
 from aelab.applications.detection.neighbors import KD_TREE_MAX_DIM, knn_distances
@@ -32,4 +33,4 @@ __all__ = ["ARRAYS_FILE", "AUTO_NEIGHBORS", "KD_TREE_MAX_DIM", "MAX_REFERENCE", 
            "NORMALIZATIONS", "SCORERS", "TARGET_STEPS", "AutoSettings", "Ensemble", "auto_neighbors",
            "auto_settings", "auto_threshold", "elbo_scores", "explain_shares", "feature_scores",
            "fit_detector", "fit_ensemble", "knn_distances", "reconstruction_scores",
-           "register_scorer", "score_scales", "top_features", "trim_threshold"]
+           "register_scorer", "score_scales", "spread_code_sizes", "top_features", "trim_threshold"]

@@ -45,6 +45,18 @@ def auto_settings(n_samples: int, n_features: int) -> AutoSettings:
                         batch_size)
 
 
+def spread_code_sizes(code_size: int, n_features: int) -> tuple[int, ...]:
+    """Code sizes of an ensemble spread around ``code_size``: itself, half and double it.
+
+    ``(c, ceil(c / 2), min(2c, n_features))``, cycled over the members (the first is the
+    size the refits use). No single code size suits every data set; members of several
+    sizes average over that choice instead of making it (as Chen et al., *Outlier
+    detection with autoencoder ensembles*, SDM 2017, vary their members' structure).
+    """
+    c = int(code_size)
+    return (c, max(1, math.ceil(c / 2)), max(1, min(2 * c, int(n_features))))
+
+
 def auto_neighbors(code_sizes: Sequence[int]) -> int:
     """``k`` of the code-space neighbour term for members with these code sizes.
 

@@ -123,12 +123,13 @@ def fit_ensemble(
     groups: np.ndarray | None = None,
     feature_floor: float = 0.0,
     neighbors: int = 0,
+    bootstrap: bool = False,
     train_options: dict | None = None,
 ) -> Ensemble:
     """Train one autoencoder per seed on ``X`` (already scaled) and normalise their scores.
 
-    Member ``i`` uses ``seeds[i]`` (weights, shuffling, validation split, noise) and
-    ``code_sizes[i % len(code_sizes)]``.
+    Member ``i`` uses ``seeds[i]`` (weights, shuffling, validation split, noise, its
+    bootstrap sample) and ``code_sizes[i % len(code_sizes)]``.
 
     Parameters
     ----------
@@ -155,6 +156,11 @@ def fit_ensemble(
         ``k`` of the code-space neighbour term (see :class:`Ensemble`; 0: none). The
         reference codes are those of the training rows (at most ``MAX_REFERENCE`` of
         them, drawn with ``seeds[0]``); ``k`` is capped at their number minus one.
+    bootstrap : bool, default=False
+        Each member trains on ``len(X)`` rows drawn from ``X`` with replacement (with its
+        seed), as a random forest's trees do (Breiman, *Bagging predictors*, 1996); the
+        validation rows of ``train_options`` come out of that sample, and its score
+        scales are still those of every row of ``X``.
     train_options : dict, optional
         Keyword arguments of :func:`aelab.train` (epochs, batch_size, ...).
 
@@ -176,7 +182,10 @@ def fit_ensemble(
         member = create(model, seed=int(seed), input_shape=X.shape[1],
                         latent_dim=int(code_sizes[i % len(code_sizes)]), hidden=tuple(hidden),
                         **params)
-        train(member, X, seed=int(seed), **(train_options or {}))
+        sample = X
+        if bootstrap:
+            sample = X[np.random.default_rng(int(seed)).integers(0, len(X), len(X))]
+        train(member, sample, seed=int(seed), **(train_options or {}))
         ensemble.members.append(member)
         ensemble.scales.append(score_scales(feature_scores(member, X, scorer), normalization,
                                             groups, feature_floor))

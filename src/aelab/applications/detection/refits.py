@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from aelab.applications.detection.defaults import auto_neighbors, auto_settings
+from aelab.applications.detection.defaults import auto_neighbors, auto_settings, spread_code_sizes
 from aelab.applications.detection.ensemble import Ensemble, fit_ensemble
 from aelab.applications.detection.scoring import trim_threshold
 
@@ -21,6 +21,7 @@ def fit_detector(
     refits: int = 1,
     n_members: int = 1,
     code_sizes: Sequence[int] | None = None,
+    spread_codes: bool = False,
     hidden: Sequence[int] | None = None,
     epochs: int | None = None,
     batch_size: int | None = None,
@@ -48,6 +49,9 @@ def fit_detector(
         Members of the final ensemble.
     code_sizes, hidden, epochs, batch_size : optional
         None: :func:`auto_settings` for the rows each fit sees.
+    spread_codes : bool, default=False
+        With ``code_sizes=None``: the members cycle over :func:`spread_code_sizes` of
+        the automatic code size instead of using it alone.
     seeds : sequence of int
         ``seeds[i]`` seeds member ``i`` of every fit (needs ``n_members`` of them).
     neighbors : int or None, default=0
@@ -59,8 +63,7 @@ def fit_detector(
         Further keyword arguments of :func:`aelab.train` (lr, validation_split, ...).
     **ensemble_options
         ``model``, ``model_params``, ``scorer``, ``normalization``, ``groups``,
-        ``feature_floor`` of
-        :func:`fit_ensemble`.
+        ``feature_floor``, ``bootstrap`` of :func:`fit_ensemble`.
 
     Returns
     -------
@@ -72,7 +75,8 @@ def fit_detector(
         auto = auto_settings(int(len(rows) * (1.0 - val)), X.shape[1])
         options = {**(train_options or {}), "epochs": epochs or auto.epochs,
                    "batch_size": batch_size or auto.batch_size}
-        sizes = code_sizes or (auto.code_size,)
+        sizes = code_sizes or (spread_code_sizes(auto.code_size, X.shape[1]) if spread_codes
+                               else (auto.code_size,))
         return fit_ensemble(rows, code_sizes=sizes,
                             hidden=auto.hidden if hidden is None else hidden,
                             seeds=seeds[:members],
