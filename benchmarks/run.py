@@ -16,7 +16,9 @@ BENCHMARKS = ["mnist_ae", "vae_speed", "generative_figures", "iwae_mnist", "hint
               "manifold_score", "rcae_score", "sparsity_linear", "tangents_mnist",
               "theory_page", "clustering_mnist", "autorec_ml100k", "imputation", "hashing_20ng",
               "psd_patches", "recirculation", "streaming", "adbench_loo", "adbench_constructed",
-              "ddp_throughput", "compile", "gpu"]
+              "ddp_throughput", "compile", "gpu", "sample_quality_floor", "generative_mnist",
+              "adversarial_mnist", "conv_mnist", "conditional_mnist", "pixelvae_mnist",
+              "dsprites_beta"]
 
 
 def main() -> int:

@@ -5,6 +5,10 @@ A new model adds its cases here (one per option that changes the computation);
 """
 
 INPUT_DIM = 12
+# A fixed network for the perceptual option: a tiny ConvClassifier reading the 12 features
+# as (3, 2, 2) images.
+PERCEPTUAL_NET = {"kind": "conv_classifier",
+                  "config": {"input_shape": (3, 2, 2), "channels": (4,), "hidden": 8}}
 
 MODEL_CASES: list[tuple[str, dict]] = [
     ("ae", {}),
@@ -52,6 +56,23 @@ MODEL_CASES: list[tuple[str, dict]] = [
                    "corruption": "salt_pepper", "noise": 0.3}),
     ("contractive", {"backbone": "conv", "input_shape": (3, 2, 2), "hidden": (4,)}),
     ("vae", {"backbone": "conv", "input_shape": (3, 2, 2), "hidden": (4,)}),
+    ("wae", {"penalty": "gan", "disc_hidden": (8, 8)}),  # WAE-GAN: a latent adversary
+    # VAE-GAN; a 12-unit Dis_l makes the feature term's floor the test's 12-feature one, and
+    # a slow discriminator keeps that feature space still enough for the term to fall.
+    ("vae_gan", {"gamma": 1.0, "disc_hidden": (12,), "beta": 0.1, "disc_lr_scale": 0.05}),
+    ("vae_gan", {"backbone": "conv", "input_shape": (3, 2, 2), "hidden": (4,), "disc_hidden": (12, 6),
+                 "feature_layer": 0, "gamma": 1.0, "beta": 0.1, "disc_lr_scale": 0.05}),
+    # The perceptual (DFC) option, with a tiny fixed ConvClassifier on the (3, 2, 2) view.
+    ("ae", {"perceptual": {"network": PERCEPTUAL_NET, "layers": [0, 1]}}),
+    ("vae", {"backbone": "conv", "input_shape": (3, 2, 2), "hidden": (4,),
+             "perceptual": {"network": PERCEPTUAL_NET, "weight": 0.5, "pixel_weight": 0.5}}),
+    # PixelCNN decoder over the 12 features read as tiny images.
+    ("pixel_vae", {"input_shape": (1, 3, 4), "channels": 8, "n_layers": 1, "kernel_size": 3}),
+    ("pixel_vae", {"input_shape": (3, 2, 2), "backbone": "conv", "hidden": (4,), "channels": 4,
+                   "n_layers": 2, "objective": "iwae", "k": 3}),
+    # 12 features read as a (1, 1, 12) image; conditional, two stochastic layers.
+    ("pixel_vae", {"n_classes": 3, "intermediate_dims": (3,), "latent_hidden": (5,), "channels": 4,
+                   "n_layers": 0, "kernel_size": 5}),
 ]
 
 

@@ -140,3 +140,20 @@ def test_cli_reads_a_csv_table_with_string_ids(tmp_path, capsys):
     assert main(["recommend", "predict", str(out), "--user", "u1", "--item", "i2"]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1].startswith("u1\ti2\t")
     assert AutoRecRecommender.load(out).users_.kind == "str"
+
+
+def test_refit_trains_a_fresh_model_on_every_rating_for_the_chosen_epochs():
+    table = _table()
+    opts = {"latent_dim": 8, "epochs": 12, "early_stopping": 2, "lr": 1e-2, "random_state": 0}
+    kept = AutoRecRecommender(refit=False, **opts).fit(table)
+    refit = AutoRecRecommender(refit=True, **opts).fit(table)
+    best = int(np.argmin(kept.history_["val/loss"])) + 1
+    # the selection run is the same; the refit trains that many epochs on all the ratings
+    assert refit.history_["val/loss"] == kept.history_["val/loss"]
+    assert refit.n_epochs_ == best and kept.n_epochs_ == len(kept.history_["val/loss"])
+    p_kept, p_refit = (r.predict(table["user"], table["item"]) for r in (kept, refit))
+    assert not np.allclose(p_kept, p_refit)
+    alone = AutoRecRecommender(**{**opts, "validation_split": 0.0, "early_stopping": None,
+                                  "epochs": best}).fit(table)
+    np.testing.assert_allclose(alone.predict(table["user"], table["item"]), p_refit, atol=1e-6)
+    assert alone.n_epochs_ == best

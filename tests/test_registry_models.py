@@ -20,7 +20,7 @@ def test_shapes(case, tiny_data):
     x, y = tiny_data
     model = build(*case)
     labels = y if model.n_classes else None
-    h = model.encode(x)
+    h = model.encode(x, y=labels)
     assert isinstance(h, np.ndarray) and h.shape == (200, model.latent_dim)
     assert model.decode(h, y=labels).shape == (200, *model.input_shape)
     assert model.reconstruct(x, y=labels).shape == x.shape
@@ -75,7 +75,7 @@ def test_save_load_identical(case, tiny_data, tmp_path):
     model.save(tmp_path / "m")
     loaded = aelab.load(tmp_path / "m")
     assert type(loaded) is type(model)
-    np.testing.assert_array_equal(model.encode(x), loaded.encode(x))
+    np.testing.assert_array_equal(model.encode(x, y=labels), loaded.encode(x, y=labels))
     np.testing.assert_array_equal(model.reconstruct(x, y=labels), loaded.reconstruct(x, y=labels))
     assert loaded.get_config() == model.get_config()
 

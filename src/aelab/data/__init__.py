@@ -8,7 +8,7 @@ larger than memory read in chunks (:func:`open_chunked`) and written chunk by ch
 ((1437, 64), (8, 8))
 """
 
-from aelab.data.datasets import DATASETS, Dataset, Split, load
+from aelab.data.datasets import DATASETS, Dataset, Split, load, load_dsprites
 from aelab.data.files import FILE_READERS
 from aelab.data.ratings import load_movielens
 from aelab.data.streaming import (
@@ -25,4 +25,5 @@ from aelab.data.transforms import binarize, dynamic_binarize
 
 __all__ = ["DATASETS", "FILE_READERS", "ChunkedArray", "Dataset", "NpyChunks", "NpyWriter",
            "ParquetChunks", "Split", "TextCorpus", "binarize", "dynamic_binarize", "load",
-           "load_movielens", "load_20newsgroups", "map_to_npy", "open_chunked", "parquet_frames"]
+           "load_dsprites", "load_movielens", "load_20newsgroups", "map_to_npy", "open_chunked",
+           "parquet_frames"]

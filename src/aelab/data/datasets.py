@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aelab.data import dsprites
 from aelab.data.files import FILE_READERS, read_file
 
 logger = logging.getLogger("aelab")
@@ -155,7 +156,36 @@ def _mnist(data_dir=None, seed: int = 0) -> Dataset:
     )
 
 
-DATASETS: dict[str, Callable[..., Dataset]] = {"digits": _digits, "mnist": _mnist}
+def load_dsprites(data_dir=None, seed: int = 0, *, n_train: int = 20_000,
+                  n_test: int = 5_000) -> Dataset:
+    """A random subsample of dSprites (generated, see :mod:`aelab.data.dsprites`).
+
+    Parameters
+    ----------
+    data_dir : ignored
+        Nothing is read: the images are rendered from their factors.
+    seed : int, default=0
+        Draws the subsample: ``dsprites.split_indices(n_train, n_test, seed)``, whose
+        ``dsprites.factors_of`` give every example's factor classes.
+    n_train, n_test : int, default=20000, 5000
+        Images in each split (737,280 in all; 3 GB as float32).
+
+    Returns
+    -------
+    Dataset
+        64×64 binary images as float32 rows of 4096 in {0, 1}; labels: the shape class
+        (0 square, 1 ellipse, 2 heart).
+    """
+    train, test = dsprites.split_indices(n_train, n_test, seed)
+    shape = dsprites.FACTOR_NAMES.index("shape")
+    return Dataset("dsprites", dsprites.images(train).astype(np.float32),
+                   dsprites.factors_of(train)[:, shape],
+                   dsprites.images(test).astype(np.float32), dsprites.factors_of(test)[:, shape],
+                   dsprites.IMAGE_SHAPE)
+
+
+DATASETS: dict[str, Callable[..., Dataset]] = {"digits": _digits, "mnist": _mnist,
+                                               "dsprites": load_dsprites}
 
 
 def load(name: str, data_dir=None, *, label_column: str | None = None,
@@ -165,7 +195,8 @@ def load(name: str, data_dir=None, *, label_column: str | None = None,
     Parameters
     ----------
     name : str or path
-        ``"digits"`` (embedded default), ``"mnist"``, or a path to a ``.npy``,
+        ``"digits"`` (embedded default), ``"mnist"``, ``"dsprites"`` (generated; a
+        20,000/5,000 subsample, others via :func:`load_dsprites`), or a path to a ``.npy``,
         ``.npz``, ``.csv`` or ``.parquet`` file of numeric columns.
     data_dir : path, optional
         Where named data sets live (default: ``$AELAB_DATA_DIR``, then a cache).

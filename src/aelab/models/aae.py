@@ -7,14 +7,13 @@ as generator (fool the discriminator).
 """
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from aelab.core.validation import check_bool, check_choice, check_number, check_widths
 from aelab.models.base import Autoencoder
 from aelab.models.contract import Phase
 from aelab.models.registry import register
-from aelab.nn.backbones import feedforward
+from aelab.nn.adversarial import LatentCritic, critic_loss, generator_loss
 from aelab.nn.priors import PRIORS
 
 
@@ -41,7 +40,11 @@ class AAE(Autoencoder):
         Weight of the encoder's adversarial (generator) term.
     **kwargs
         Passed to :class:`~aelab.models.base.Autoencoder`; ``n_classes > 0`` makes the
-        decoder conditional on the label, separating style (z) from class.
+        model conditional on the label, separating style (z) from class: the encoder and
+        decoder read the label, and so does the discriminator, which then matches the
+        codes of every class to the prior, q(z | y) = p(z), so that any z drawn from the
+        prior can be decoded as any class (without it, z keeps part of the class and
+        samples follow z rather than the requested label).
     """
 
     can_sample = True
@@ -61,9 +64,10 @@ class AAE(Autoencoder):
                              f"prior='mixture'; got prior={prior!r}.")
         super().__init__(input_shape, **kwargs)
         self.prior_dist = PRIORS[prior](self.latent_dim, self.prior_scale, self.n_components)
-        label_slots = self.n_components + 1 if self.label_prior else 0
-        self.discriminator = feedforward((self.latent_dim + label_slots, *self.disc_hidden, 1),
-                                         "leaky_relu", owner)
+        # The discriminator reads the label: the prior component's (label_prior), else the class.
+        label_slots = self.n_components + 1 if self.label_prior else self.n_classes
+        self.discriminator = LatentCritic(self.latent_dim, self.disc_hidden, label_slots,
+                                          "leaky_relu", owner)
 
     # ------------------------------------------------------------------ labels
     def _prior_labels(self, y: Tensor | None, n: int, device) -> Tensor | None:
@@ -81,10 +85,12 @@ class AAE(Autoencoder):
     def discriminate(self, z: Tensor, y: Tensor | None) -> Tensor:
         """Discriminator logits (batch,): high for prior samples, low for codes."""
         labels = self._prior_labels(y, z.shape[0], z.device)
-        if labels is not None:
+        slot = None
+        if labels is not None:  # unlabelled examples (-1) take the last slot
             slot = torch.where(labels >= 0, labels, torch.full_like(labels, self.n_components))
-            z = torch.cat([z, F.one_hot(slot, self.n_components + 1).to(z.dtype)], dim=1)
-        return self.discriminator(z).squeeze(1)
+        elif self.n_classes:  # a conditional model: q(z | y) is matched to p(z) class by class
+            slot = self.check_labels(y, z.shape[0]).to(z.device)
+        return self.discriminator(z, slot)
 
     def sample_prior(self, n, y=None):
         return super().sample_prior(n, self._prior_labels(y, n, self.device))
@@ -92,17 +98,13 @@ class AAE(Autoencoder):
     # ------------------------------------------------------------------ phases
     def discriminator_terms(self, x: Tensor, y: Tensor | None = None) -> dict[str, Tensor]:
         with torch.no_grad():
-            z = self.encoder(self.scaler(x))
+            z = self.encoder_output(self.scaler(x), y)
         real = self.discriminate(self.sample_prior(z.shape[0], y), y)
-        fake = self.discriminate(z, y)
-        loss = (F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
-                + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)))
-        return {"disc": loss}
+        return {"disc": critic_loss(real, self.discriminate(z, y))}
 
     def generator_terms(self, x: Tensor, y: Tensor | None = None) -> dict[str, Tensor]:
-        fake = self.discriminate(self.encoder(self.scaler(x)), y)
-        return {"gen": self.adversarial_weight
-                * F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))}
+        fake = self.discriminate(self.encoder_output(self.scaler(x), y), y)
+        return {"gen": self.adversarial_weight * generator_loss(fake)}
 
     def training_phases(self) -> list[Phase]:
         autoencoder = [p for m in (self.encoder, self.decoder) for p in m.parameters()]

@@ -7,8 +7,12 @@ Courville, *Deep Learning* (2016), ch. 14. A variant overrides one hook:
 generative model's p(z)), ``training_phases`` (several players) or ``loss_terms`` itself,
 and declares its capabilities as class attributes (``can_sample``, ``has_likelihood``)
 so that code elsewhere asks the model, never its name.
-With ``n_classes > 0`` the decoder also reads the label as a one-hot vector,
-g(h, y): a conditional model whose samples can be drawn per class.
+With ``n_classes > 0`` the decoder and the encoder also read the label as a one-hot
+vector, g(h, y) and f(x, y): a conditional model whose samples can be drawn per class
+(the encoder's label lets the code keep only what the label does not say, Sohn et al.
+2015, Kingma et al. 2014 M2; see :func:`aelab.nn.backbones.Layers`).
+With ``perceptual={...}`` the reconstruction is also measured in the features of a fixed
+network (DFC-VAE, Hou et al. 2017; see :mod:`aelab.nn.perceptual`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from aelab.core.losses import LIKELIHOODS
+from aelab.core.losses import LIKELIHOODS, mmd_imq
 from aelab.core.seeding import seeded
 from aelab.core.validation import (
     check_bool,
@@ -30,18 +34,22 @@ from aelab.core.validation import (
     check_class_labels,
     check_number,
     check_shape,
+    check_unknown_options,
     check_widths,
 )
 from aelab.data.streaming import as_chunked, map_chunks
 from aelab.models.contract import Phase
 from aelab.models.module import Model
-from aelab.models.registry import list_models
+from aelab.models.registry import get_saved_class, list_models
 from aelab.nn.backbones import BACKBONES, Backbone
 from aelab.nn.layers import Scaler, evaluating
+from aelab.nn.perceptual import FeatureLoss
 from aelab.nn.priors import Prior
 
 # Bernoulli targets must lie in [0, 1]; this much float error of a fitted scaling is allowed.
 _UNIT_SLACK = 1e-5
+# The keys of the ``perceptual`` option, with their defaults (``network`` is required).
+_PERCEPTUAL_DEFAULTS = {"network": None, "weight": 1.0, "layers": None, "pixel_weight": 1.0}
 
 
 class Autoencoder(Model):
@@ -72,9 +80,23 @@ class Autoencoder(Model):
         :mod:`aelab.core.scaling`). ``auto``: none if the data lie in [0, 1], else
         ``standard`` (``minmax`` for a Bernoulli likelihood).
     n_classes : int, default=0
-        With ``n_classes > 0`` the decoder is conditioned on a class label (one-hot,
-        appended to the code): training then needs labels ``y`` in ``[0, n_classes)``
-        and ``decode``/``reconstruct``/``sample`` take ``y``.
+        With ``n_classes > 0`` the model is conditioned on a class label: the decoder
+        reads its one-hot beside the code, and the encoder beside x (q(z | x, y), so
+        that the code need not carry the class). Training then needs labels ``y`` in
+        ``[0, n_classes)``, and ``encode``/``decode``/``reconstruct``/``sample`` take ``y``.
+    perceptual : dict, optional
+        Also measure the reconstruction in the features of a fixed network Φ (DFC-VAE):
+        a loss term ``perceptual`` = ``weight`` · Σ_l mean (Φ_l(x) - Φ_l(x̂))² over the
+        ``layers`` of ``Φ.feature_maps`` (default: all), in data space. Keys:
+        ``network`` (required): ``{"kind": saved kind, "config": {...}}``, any saved aelab
+        module with ``feature_maps``, e.g. ``{"kind": "conv_classifier", "config":
+        clf.get_config()}`` (build it with :func:`perceptual_option`); ``weight`` (1.0);
+        ``layers``; ``pixel_weight`` (1.0): the weight of the pixel term ``recon`` in the
+        objective (0 drops it, as DFC-VAE does). Φ is frozen (never trained, no
+        gradient to its weights) and saved with the model (its config here, its weights
+        in the safetensors); put trained weights in with
+        :meth:`use_perceptual_network`. The pixel likelihood is unchanged, so a
+        likelihood model's NLL is still its own.
 
     Examples
     --------
@@ -102,6 +124,7 @@ class Autoencoder(Model):
         backbone: str = "mlp",
         preprocess: str = "auto",
         n_classes: int = 0,
+        perceptual: dict | None = None,
     ):
         super().__init__()
         owner = type(self).__name__
@@ -126,6 +149,7 @@ class Autoencoder(Model):
             activation="linear" if self.linear else activation,
             code_activation="linear" if self.linear else self.resolved_code_activation(),
             tied=self.tied,
+            label_dim=self.n_classes,
             owner=owner,
         )
         self.encoder, self.decoder = BACKBONES[self.backbone](spec)  # sizes checked first
@@ -135,6 +159,92 @@ class Autoencoder(Model):
         code_layers = self.code_layers()
         if code_layers:
             self.encoder = self.encoder.extended(code_layers)
+        self.perceptual, self.perceptual_features = self._perceptual(perceptual, owner)
+
+    # Whether an override of ``loss_terms`` applies the ``perceptual`` option itself
+    # (through :meth:`with_perceptual`); the base class's loss_terms always does.
+    applies_perceptual = False
+
+    def _perceptual(self, spec, owner: str) -> tuple[dict | None, FeatureLoss | None]:
+        """The normalised ``perceptual`` option (JSON-ready) and its frozen feature loss."""
+        if spec is None:
+            return None, None
+        if type(self).loss_terms is not Autoencoder.loss_terms and not self.applies_perceptual:
+            raise ValueError(f"{owner} computes its own loss terms and does not apply the "
+                             "'perceptual' option; use it with a model whose reconstruction "
+                             "is a decoder output (ae, denoising, vae, ...).")
+        if not isinstance(spec, dict) or not isinstance(spec.get("network"), dict) \
+                or set(spec["network"]) != {"kind", "config"}:
+            raise TypeError(
+                f"The 'perceptual' parameter of {owner} must be a dict with a 'network' entry "
+                "{'kind': saved kind, 'config': {...}}; got "
+                f"{spec!r}. Build it with aelab.models.base.perceptual_option(network)."
+            )
+        check_unknown_options(spec, _PERCEPTUAL_DEFAULTS, f"The 'perceptual' option of {owner}")
+        spec = {**_PERCEPTUAL_DEFAULTS, **spec}
+        network = get_saved_class(spec["network"]["kind"])(**spec["network"]["config"])
+        if not callable(getattr(network, "feature_maps", None)):
+            raise TypeError(f"The perceptual network of {owner} must have feature_maps(x); a "
+                            f"{spec['network']['kind']!r} has not. Use e.g. 'conv_classifier'.")
+        if math.prod(network.input_shape) != self.n_features:
+            raise ValueError(
+                f"The perceptual network of {owner} reads input_shape={network.input_shape}, but "
+                f"the model's examples have input_shape={self.input_shape}; build the network for "
+                "the model's data."
+            )
+        with torch.no_grad():
+            n_maps = len(network.eval().feature_maps(torch.zeros(1, *self.input_shape)))
+        layers = list(range(n_maps)) if spec["layers"] is None else spec["layers"]
+        if (not isinstance(layers, (list, tuple)) or not layers
+                or any(not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < n_maps
+                       for i in layers)):
+            raise ValueError(f"perceptual['layers'] of {owner} must be a non-empty list of "
+                             f"feature-map indices in [0, {n_maps}); got {spec['layers']!r}.")
+        config = {
+            "network": {"kind": network.name, "config": network.get_config()},
+            "weight": check_number(spec["weight"], "perceptual['weight']", owner, low=0.0),
+            "layers": list(layers),
+            "pixel_weight": check_number(spec["pixel_weight"], "perceptual['pixel_weight']",
+                                         owner, low=0.0),
+        }
+        return config, FeatureLoss(network, tuple(layers))
+
+    def use_perceptual_network(self, network: nn.Module) -> Autoencoder:
+        """Copy a trained network's weights into the fixed network of the perceptual loss.
+
+        ``network`` must be the kind and config the option names (e.g. the trained
+        ``ConvClassifier`` passed to :func:`perceptual_option`). Returns the model.
+        """
+        if self.perceptual_features is None:
+            raise TypeError(f"This {type(self).__name__} has no perceptual loss; build it with "
+                            "perceptual=perceptual_option(network).")
+        got = {"kind": getattr(network, "name", type(network).__name__),
+               "config": network.get_config() if hasattr(network, "get_config") else None}
+        if got != self.perceptual["network"]:
+            raise ValueError(f"The perceptual loss was built for {self.perceptual['network']}; "
+                             f"got {got}. Pass the network the option was built from.")
+        self.perceptual_features.network.load_state_dict(network.state_dict())
+        return self
+
+    def with_perceptual(self, terms: dict[str, Tensor], x: Tensor, out: Tensor) -> dict[str, Tensor]:
+        """``terms`` with the perceptual option applied (no change without it).
+
+        ``x``: the scaled batch; ``out``: the decoder's raw output for it. ``recon`` is
+        scaled by ``pixel_weight`` (dropped at 0) and ``perceptual`` is added, measured
+        between x and E[x | z] in data space, averaged over the batch.
+        """
+        if self.perceptual_features is None:
+            return terms
+        pixel = self.perceptual["pixel_weight"]
+        if "recon" in terms and pixel != 1.0:
+            if pixel == 0.0:
+                del terms["recon"]
+            else:
+                terms["recon"] = pixel * terms["recon"]
+        x_hat = self.scaler.inverse(self.lik.mean(out))
+        terms["perceptual"] = (self.perceptual["weight"]
+                               * self.perceptual_features(self.scaler.inverse(x), x_hat).mean())
+        return terms
 
     # ------------------------------------------------------------------ hooks
     def encoder_out_dim(self) -> int:
@@ -191,12 +301,36 @@ class Autoencoder(Model):
     def on_epoch_start(self, epoch: int) -> None:
         """Called by the trainer before each epoch (0-based), e.g. for a KL warm-up."""
 
+    def encoder_output(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+        """The encoder's output for a scaled batch: f(x), or f(x, y) for a conditional model."""
+        if not self.n_classes:
+            return self.encoder(x)
+        y = self.check_labels(y, x.shape[0]).to(x.device)
+        return self.encoder(x, F.one_hot(y, self.n_classes).to(x.dtype))
+
     def condition(self, h: Tensor, y: Tensor | None) -> Tensor:
         """The decoder's input: the code, with the label's one-hot appended if conditional."""
         if not self.n_classes:
             return h
         y = self.check_labels(y, h.shape[0]).to(h.device)
         return torch.cat([h, F.one_hot(y, self.n_classes).to(h.dtype)], dim=1)
+
+    def label_matching(self, z: Tensor, y: Tensor) -> Tensor:
+        """Σ_c (n_c / n) · MMD²(codes of class c, prior samples): 0 when q(z | y) = p(z).
+
+        Codes that follow the prior whatever the label carry no class, so that a prior
+        draw decodes as whichever class is asked for (the MMD penalty of Louizos et al.,
+        *The Variational Fair Autoencoder*, ICLR 2016, with the label as the factor to
+        remove). ``z``: codes (n, latent_dim) of a batch with labels ``y`` (n,); classes
+        with fewer than two codes in the batch are skipped.
+        """
+        prior = self.sample_prior(z.shape[0])
+        total = z.new_zeros(())
+        for c in torch.unique(y):
+            rows = y == c
+            if int(rows.sum()) >= 2:
+                total = total + rows.float().mean() * mmd_imq(z[rows], prior[rows])
+        return total
 
     def check_labels(self, y, n: int) -> Tensor:
         """Validate ``n`` class labels for a conditional model; return them as int64."""
@@ -220,9 +354,9 @@ class Autoencoder(Model):
         """
         x = self.scaler(x)
         x_in = self.corrupt(x) if self.training else x
-        h = self.encoder(x_in)
+        h = self.encoder_output(x_in, y)
         out = self.decoder(self.condition(h, y))
-        terms = {"recon": self.lik.reconstruction_loss(out, x).mean()}
+        terms = self.with_perceptual({"recon": self.lik.reconstruction_loss(out, x).mean()}, x, out)
         terms.update(self.penalties(x_in, h))
         return terms
 
@@ -271,18 +405,26 @@ class Autoencoder(Model):
         """
         return nn.Sequential(OrderedDict(scaler=self.scaler, encoder=self.encoder))
 
-    def _encode(self, x: Tensor) -> Tensor:
-        return self.encoder_path()(x)
+    def _encode(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+        if not self.n_classes:
+            return self.encoder_path()(x)
+        label = F.one_hot(self.check_labels(y, x.shape[0]).to(x.device), self.n_classes).to(x.dtype)
+        for module in self.encoder_path():  # the path, with the label handed to the encoder
+            x = module(x, label) if module is self.encoder else module(x)
+        return x
 
     def _decode(self, h: Tensor, y: Tensor | None = None) -> Tensor:
         return self.scaler.inverse(self.lik.mean(self.decoder_output(h, y)))
 
     # ------------------------------------------------------------------ public API
-    def encode(self, x, batch_size: int = 1024):
+    def encode(self, x, y=None, batch_size: int = 1024):
         """Code h = f(x) (a stochastic encoder's mean). NumPy in → NumPy out; tensor → tensor;
-        a chunked array or ``np.memmap`` (data larger than memory) is read chunk by chunk."""
-        return self._map_batches(lambda t, _: self._encode(t), x, batch_size, self.input_shape,
-                                 "encode")
+        a chunked array or ``np.memmap`` (data larger than memory) is read chunk by chunk.
+
+        ``y``: class labels (n,) for a conditional model (``n_classes > 0``), whose code
+        is f(x, y).
+        """
+        return self._map_batches(self._encode, x, batch_size, self.input_shape, "encode", y)
 
     def decode(self, z, y=None, batch_size: int = 1024):
         """Reconstruction in data space E[x | h] from codes ``z`` (n, latent_dim).
@@ -295,7 +437,7 @@ class Autoencoder(Model):
         """x̂ = g(f(x)) in data space (no corruption, deterministic). A chunked array or
         ``np.memmap`` is read chunk by chunk; to write x̂ of data larger than memory to a
         file, use ``aelab.data.map_to_npy(model.reconstruct, data, "x_hat.npy")``."""
-        return self._map_batches(lambda t, yb: self._decode(self._encode(t), yb), x, batch_size,
+        return self._map_batches(lambda t, yb: self._decode(self._encode(t, yb), yb), x, batch_size,
                                  self.input_shape, "reconstruct", y)
 
     def sample(self, n: int, seed: int | None = None, y=None, mean: bool = True) -> np.ndarray:
@@ -352,7 +494,7 @@ class Autoencoder(Model):
             return map_chunks(labelled, chunks)
         x = self.as_input(data, shape, what)
         labels = None
-        if self.n_classes and what != "encode":
+        if self.n_classes:
             labels = self.check_labels(y, x.shape[0])
         out = self.batched(fn, x, batch_size, labels)
         if what == "reconstruct":  # x̂ in the caller's layout, e.g. (n, 784) for flat images
@@ -360,3 +502,29 @@ class Autoencoder(Model):
         if isinstance(data, torch.Tensor):
             return out.to(data.device)
         return out.cpu().numpy()
+
+
+def perceptual_option(network: nn.Module, weight: float = 1.0, layers=None,
+                      pixel_weight: float = 1.0) -> dict:
+    """The ``perceptual`` option of an autoencoder, for a (trained) saved aelab network.
+
+    Parameters
+    ----------
+    network : Model
+        A saved kind with ``feature_maps``, e.g. a trained
+        :class:`~aelab.models.conv_classifier.ConvClassifier`.
+    weight, layers, pixel_weight
+        See the ``perceptual`` parameter of :class:`Autoencoder`.
+
+    Examples
+    --------
+    >>> import aelab
+    >>> from aelab.models.base import perceptual_option
+    >>> from aelab.models.conv_classifier import ConvClassifier
+    >>> phi = ConvClassifier(input_shape=(1, 8, 8), channels=(4,), hidden=16)
+    >>> vae = aelab.create("vae", input_shape=64, latent_dim=4,
+    ...                    perceptual=perceptual_option(phi, layers=[0]))
+    >>> vae = vae.use_perceptual_network(phi)  # its trained weights, frozen
+    """
+    return {"network": {"kind": network.name, "config": network.get_config()}, "weight": weight,
+            "layers": layers, "pixel_weight": pixel_weight}

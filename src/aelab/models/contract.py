@@ -28,6 +28,9 @@ class Phase:
     parameters: list[nn.Parameter]
     loss_terms: Callable[..., dict[str, Tensor]]
     lr_scale: float = 1.0  # this phase's learning rate relative to the trainer's
+    # This phase's first-moment decay (Adam's β1, SGD's momentum); None: the optimizer's
+    # default. Adversarial players often take 0.5 (Radford et al. 2016).
+    momentum: float | None = None
     # Whether its terms make up the reported train/loss and val/loss (what early stopping
     # watches); an adversary's terms are logged but not part of the model's loss.
     monitor: bool = True

@@ -38,7 +38,7 @@ class ReconstructionContractiveAE(Autoencoder):
         terms = super().loss_terms(x, y)
 
         def reconstruct(t: Tensor) -> Tensor:  # the mean reconstruction of a scaled batch
-            return self.lik.mean(self.decoder(self.condition(self.encoder(t), y)))
+            return self.lik.mean(self.decoder(self.condition(self.encoder_output(t, y), y)))
 
         jacobian = jacobian_frobenius_sq(reconstruct, self.scaler(x))
         return {**terms, "contractive": self.contraction_weight * jacobian.mean()}

@@ -43,6 +43,11 @@ class VAE(Autoencoder):
         weighted bound (tighter for k > 1, equal to the ELBO for k = 1).
     k : int, default=1
         Samples of z per example in the training objective.
+    label_mmd_weight : float, default=100.0
+        Conditional model (``n_classes > 0``): weight of the term ``label_mmd``, which
+        matches the codes of every class to the prior, q(z | y) = p(z) (see
+        :meth:`~aelab.models.base.Autoencoder.label_matching`). Without it the code
+        keeps much of the class and samples follow z rather than the requested label.
     intermediate_dims : tuple of int, default=()
         Extra stochastic layers between x and the top code, bottom first: Burda et al.'s
         two-layer model is ``hidden=(200, 200), intermediate_dims=(100,),
@@ -57,11 +62,13 @@ class VAE(Autoencoder):
 
     can_sample = True
     has_likelihood = True
+    applies_perceptual = True  # loss_terms adds the ``perceptual`` option's term
 
     def __init__(self, input_shape, beta: float = 1.0, warmup_epochs: int = 0,
-                 objective: str = "elbo", k: int = 1, intermediate_dims=(),
-                 latent_hidden=(100, 100), **kwargs):
+                 objective: str = "elbo", k: int = 1, label_mmd_weight: float = 100.0,
+                 intermediate_dims=(), latent_hidden=(100, 100), **kwargs):
         owner = type(self).__name__
+        self.label_mmd_weight = check_number(label_mmd_weight, "label_mmd_weight", owner, low=0.0)
         self.beta = check_number(beta, "beta", owner, low=0.0)
         self.warmup_epochs = check_number(warmup_epochs, "warmup_epochs", owner, kind=int, low=0)
         self.objective = check_choice(objective, OBJECTIVES, "objective", owner)
@@ -101,13 +108,15 @@ class VAE(Autoencoder):
         self._beta_now = self.beta * ramp
 
     # ------------------------------------------------------------------ the model
-    def posterior(self, x: Tensor) -> DiagonalGaussian:
-        """q(z_1 | x) for a scaled batch ``x`` (z_1: the bottom stochastic layer)."""
-        return DiagonalGaussian.from_params(self.encoder(x))
+    def posterior(self, x: Tensor, y: Tensor | None = None) -> DiagonalGaussian:
+        """q(z_1 | x) for a scaled batch ``x`` (z_1: the bottom stochastic layer);
+        q(z_1 | x, y) for a conditional model, with labels ``y``."""
+        return DiagonalGaussian.from_params(self.encoder_output(x, y))
 
-    def _chain(self, x: Tensor, k: int) -> tuple[list[Tensor], list[DiagonalGaussian]]:
+    def _chain(self, x: Tensor, k: int, y: Tensor | None = None
+               ) -> tuple[list[Tensor], list[DiagonalGaussian]]:
         """Draw z_1..z_L ~ q(z_1|x) Π q(z_{i+1}|z_i) for k copies of x (rows: k·batch)."""
-        qs = [self.posterior(x).repeat(k)]
+        qs = [self.posterior(x, y).repeat(k)]
         zs = [qs[0].sample()]
         for up in self.up:
             qs.append(DiagonalGaussian.from_params(up(zs[-1])))
@@ -131,7 +140,7 @@ class VAE(Autoencoder):
     def log_weights(self, x: Tensor, k: int, y: Tensor | None = None) -> Tensor:
         """log p(x, z) - log q(z|x) for k draws per example of a scaled batch: (k, batch)."""
         n = x.shape[0]
-        zs, qs = self._chain(x, k)
+        zs, qs = self._chain(x, k, y)
         log_px = -self._feature_nll(zs[0], x, y, k).sum(1)
         log_pz = self.prior_dist.log_prob(zs[-1]) + self._prior_terms(zs)
         log_qz = sum(q.log_prob(z) for q, z in zip(qs, zs))
@@ -140,10 +149,20 @@ class VAE(Autoencoder):
     def loss_terms(self, x: Tensor, y: Tensor | None = None) -> dict[str, Tensor]:
         x = self.scaler(x)
         if self.objective == "iwae":
-            return {"iwae": -log_mean_exp(self.log_weights(x, self.k, y)).mean()}
-        nll, kl = self.elbo_terms(x, self.k, y)
-        beta = self._beta_now if self.training else self.beta
-        return {"recon": nll.sum(1).mean(), "kl": beta * kl.mean()}
+            terms = {"iwae": -log_mean_exp(self.log_weights(x, self.k, y)).mean()}
+        else:
+            nll, kl = self.elbo_terms(x, self.k, y)
+            beta = self._beta_now if self.training else self.beta
+            terms = {"recon": nll.sum(1).mean(), "kl": beta * kl.mean()}
+        if self.n_classes and self.label_mmd_weight:  # its own draw of the top code z ~ q
+            z = self._chain(x, 1, y)[0][-1]
+            labels = self.check_labels(y, len(z)).to(z.device)
+            terms["label_mmd"] = self.label_mmd_weight * self.label_matching(z, labels)
+        if self.objective == "iwae" or self.perceptual_features is None:
+            return terms
+        # The perceptual term E_q[d(x, x̂)] gets its own draw z_1 ~ q: an unbiased estimate.
+        z1 = self._chain(x, 1, y)[0][0]
+        return self.with_perceptual(terms, x, self.decoder(self.condition(z1, y)))
 
     def elbo_terms(self, x: Tensor, k: int = 1, y: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """The negative ELBO of a scaled batch in parts, each averaged over k draws of z.
@@ -153,7 +172,7 @@ class VAE(Autoencoder):
         estimate log q(z_i | ·) - log p(z_i | z_{i+1}) for the layers below.
         """
         n = x.shape[0]
-        zs, qs = self._chain(x, k)
+        zs, qs = self._chain(x, k, y)
         nll = self._feature_nll(zs[0], x, y, k)
         kl = qs[-1].kl()
         if len(qs) > 1:

@@ -5,6 +5,10 @@ A backbone builder returns an ``(encoder, decoder)`` pair: the encoder maps a ba
 back to ``(n, *input_shape)`` (raw outputs: means or logits, per the likelihood).
 ``mlp`` reads ``hidden`` as layer widths; ``conv`` as the channels of stride-2
 convolutions (Masci et al., *Stacked Convolutional Auto-Encoders*, ICANN 2011).
+With ``label_dim > 0`` the encoder also reads a one-hot label beside x, q(z | x, y)
+(Sohn, Lee & Yan, *Learning Structured Output Representation using Deep Conditional
+Generative Models*, NeurIPS 2015; Kingma et al., *Semi-supervised Learning with Deep
+Generative Models*, NeurIPS 2014, model M2).
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from torch import nn
+import torch
+from torch import Tensor, nn
 
 from aelab.core.validation import check_size
 from aelab.nn.layers import TiedConvTranspose2d, TiedLinear, make_activation
@@ -31,6 +36,7 @@ class Backbone:
     code_activation: str = "linear"
     tied: bool = False
     owner: str = "the model"
+    label_dim: int = 0  # width of a one-hot label the encoder reads beside x (0: none)
 
 
 class Layers(nn.Sequential):
@@ -39,11 +45,29 @@ class Layers(nn.Sequential):
     ``affine`` lists the layers that hold the half's weights (linear, convolutional or
     tied), input side first, so that code outside the backbone (unrolling a stack,
     closed-form penalties) never has to guess them by walking module types.
+
+    With ``label_dim > 0`` the layers also read a one-hot label: ``label_weight``
+    (label_dim, width) adds the label's own bias to every unit (channel) of the first
+    weight layer, which is the same as that layer reading the label beside its input.
     """
 
-    def __init__(self, modules: list[nn.Module], affine: list[nn.Module]):
+    def __init__(self, modules: list[nn.Module], affine: list[nn.Module], label_dim: int = 0):
         super().__init__(*modules)
         self._affine = tuple(affine)  # a tuple: already registered above, not twice
+        if label_dim:
+            first = self._affine[0].weight  # (width, fan-in...) of a linear or conv layer
+            bound = 1.0 / math.sqrt(first[0].numel() + label_dim)  # as if the label were input
+            self.label_weight = nn.Parameter(torch.empty(label_dim, first.shape[0]).uniform_(-bound, bound))
+
+    def forward(self, x: Tensor, label: Tensor | None = None) -> Tensor:
+        """Run the layers; ``label`` (n, label_dim), one-hot, enters at the first weight layer."""
+        first = self._affine[0] if label is not None else None
+        for module in self:
+            x = module(x)
+            if module is first:  # the label's bias per unit, or per channel of a feature map
+                bias = label @ self.label_weight
+                x = x + bias.reshape(*bias.shape, *[1] * (x.dim() - 2))
+        return x
 
     def affine_maps(self) -> list[nn.Module]:
         """The weight layers, input side first."""
@@ -51,7 +75,10 @@ class Layers(nn.Sequential):
 
     def extended(self, modules: list[nn.Module]) -> Layers:
         """These layers followed by ``modules`` (no weights of their own, e.g. top-k)."""
-        return Layers([*self, *modules], list(self._affine))
+        layers = Layers([*self, *modules], list(self._affine))
+        if hasattr(self, "label_weight"):
+            layers.label_weight = self.label_weight
+        return layers
 
 
 BACKBONES: dict[str, Callable[[Backbone], tuple[Layers, Layers]]] = {}
@@ -106,7 +133,7 @@ def mlp(spec: Backbone) -> tuple[Layers, Layers]:
             if i < len(back) - 2:
                 dec.append(make_activation(spec.activation, spec.owner))
     dec.append(nn.Unflatten(1, spec.input_shape))
-    return Layers(enc, linears), Layers(dec, dec_affine)
+    return Layers(enc, linears, spec.label_dim), Layers(dec, dec_affine)
 
 
 def feedforward(widths: tuple[int, ...], activation: str, owner: str = "the model") -> nn.Sequential:
@@ -183,4 +210,4 @@ def conv(spec: Backbone) -> tuple[Layers, Layers]:
         dec.append(dec_affine[-1])
         if i > 0:
             dec.append(make_activation(spec.activation, spec.owner))
-    return Layers(enc, [*convs, code]), Layers(dec, dec_affine)
+    return Layers(enc, [*convs, code], spec.label_dim), Layers(dec, dec_affine)

@@ -57,6 +57,16 @@ OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
 }
 
 
+# How each optimizer takes a phase's ``momentum`` (see :class:`aelab.models.Phase`): the
+# first-moment decay, Adam's β1 (an adversarial phase's 0.5, after Radford et al. 2016).
+MOMENTUM: dict[str, Callable[[float], dict]] = {
+    "adam": lambda m: {"betas": (m, 0.999)},
+    "adamw": lambda m: {"betas": (m, 0.999)},
+    "sgd": lambda m: {"momentum": m},
+    "rmsprop": lambda m: {"momentum": m},
+}
+
+
 def _constant(epoch: int, epochs: int) -> float:
     return 1.0
 
@@ -92,7 +102,8 @@ class TrainResult:
         The trained model (the best epoch's weights when early stopping restored them).
     history : dict of str to list of float
         One value per epoch for each key: ``train/<term>``, ``train/loss``,
-        ``val/<term>``, ``val/loss`` (with validation data), ``lr``, ``epoch_time_s``.
+        ``val/<term>``, ``val/loss`` (with validation data), ``lr``, ``epoch_time_s``;
+        no ``train/loss`` or ``val/loss`` for a model whose phases are all adversarial.
     epochs_run : int
         Epochs completed, counting those before a resume.
     best_epoch : int or None
@@ -302,6 +313,7 @@ def train(
                 "world_size": 1 if group is None else group.size}
     callbacks = callbacks if main else []  # under torchrun, rank 0 reports
     with lock, seeded(seed, dev):
+        make_optimizer = partial(_phase_optimizer, make_optimizer, MOMENTUM[optimizer])
         fit = _Fit(model, source, val_source, epochs, lr, weight_decay, make_optimizer,
                    schedule, early_stopping, grad_clip, checkpoint_dir, checkpoint_every,
                    resume, progress and main, callbacks, dev, batch_transform, group, seed,
@@ -314,15 +326,23 @@ def train(
         return result
 
 
+def _phase_optimizer(make, momentum, phase, **kwargs) -> torch.optim.Optimizer:
+    """The optimizer of one phase: ``make`` on its parameters, with its own momentum if set."""
+    extra = {} if phase.momentum is None else momentum(phase.momentum)
+    return make(phase.parameters, **kwargs, **extra)
+
+
 def _rank_seed(seed: int, rank: int) -> int:
     """Seed of a rank's own RNG stream (noise draws) under data-parallel training."""
     return (seed * 1_000_003 + rank) % (2**63)
 
 
 def _epoch_logs(split: str, sums: dict[str, float], total: int, monitored: set[str]) -> dict:
-    """Per-example means of every term, and ``<split>/loss``: the sum of the monitored ones."""
+    """Per-example means of every term, and ``<split>/loss``: the sum of the monitored ones
+    (absent when no phase is monitored, e.g. a GAN's: there is no loss to report)."""
     logs = {f"{split}/{k}": v / total for k, v in sums.items()}
-    logs[f"{split}/loss"] = sum(sums[k] for k in monitored) / total
+    if monitored:
+        logs[f"{split}/loss"] = sum(sums[k] for k in monitored) / total
     return logs
 
 
@@ -342,8 +362,14 @@ class _Fit:
         self.group, self.seed, self.autocast_dtype = group, seed, autocast_dtype
         self.main = group is None or group.rank == 0
         self.phases = model.training_phases()
+        if early_stopping is not None and not any(ph.monitor for ph in self.phases):
+            raise ValueError(
+                f"early_stopping watches val/loss, but every training phase of this "
+                f"{type(model).__name__} is adversarial (monitor=False), so it has none. Train "
+                "for a fixed number of epochs (early_stopping=None) and judge the samples."
+            )
         self.optimizers = [
-            make_optimizer(ph.parameters, lr=lr * ph.lr_scale, weight_decay=weight_decay)
+            make_optimizer(ph, lr=lr * ph.lr_scale, weight_decay=weight_decay)
             for ph in self.phases
         ]
         self.history: dict[str, list[float]] = {}
