@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import copy
 
-import numpy as np
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from aelab.core.seeding import seeded
-from aelab.core.validation import check_class_labels, check_number
+from aelab.core.validation import check_number
 from aelab.models.base import Autoencoder
 from aelab.models.contract import Phase
-from aelab.models.module import Model
 from aelab.models.registry import get_model_class, register_saved_kind
+from aelab.models.softmax import SoftmaxClassifier
 
 
 @register_saved_kind("classifier")
-class Classifier(Model):
+class Classifier(SoftmaxClassifier):
     """Encoder f (any registered autoencoder's) followed by a linear softmax layer.
 
     Parameters
@@ -109,15 +107,6 @@ class Classifier(Model):
         """Unnormalised log-probabilities of a raw batch, shape ``(batch, n_classes)``."""
         return self.head(self.features(x))
 
-    def loss_terms(self, x: Tensor, y: Tensor | None = None) -> dict[str, Tensor]:
-        """``ce``: cross-entropy -log p(y | x), averaged over the batch."""
-        if y is None:
-            raise ValueError("A Classifier is trained with labels: aelab.train(clf, X, y).")
-        y = check_class_labels(y, x.shape[0], self.n_classes,
-                               " Encode the classes as 0..n_classes-1 (e.g. "
-                               "sklearn.preprocessing.LabelEncoder).")
-        return {"ce": F.cross_entropy(self.logits(x), y)}
-
     def training_phases(self) -> list[Phase]:
         """One phase: the encoder and the head, stepped on ``ce``."""
         return [Phase("main", [p for p in self.parameters() if p.requires_grad], self.loss_terms)]
@@ -127,23 +116,4 @@ class Classifier(Model):
         if not self.scaler.is_fitted:
             self.scaler.fit(batches)
 
-    def on_epoch_start(self, epoch: int) -> None:
-        """Nothing changes with the epoch (the trainer calls this before each one)."""
-
     # ------------------------------------------------------------------ public API
-    def predict_proba(self, X, batch_size: int = 1024) -> np.ndarray:
-        """p(y = k | x) for every class, shape ``(n, n_classes)``."""
-        x = self.as_input(X, what="predict_proba")
-        return self.batched(lambda xb, _: F.softmax(self.logits(xb), dim=1), x,
-                            batch_size).cpu().numpy()
-
-    def predict(self, X, batch_size: int = 1024) -> np.ndarray:
-        """The most probable class of each example, shape ``(n,)``."""
-        return self.predict_proba(X, batch_size).argmax(1)
-
-    def score(self, X, y) -> float:
-        """Accuracy on ``(X, y)``, in [0, 1]."""
-        y = np.asarray(y)
-        if y.shape[0] != len(X):
-            raise ValueError(f"y has {y.shape[0]} labels but X has {len(X)} examples; they must match.")
-        return float(np.mean(self.predict(X) == y))

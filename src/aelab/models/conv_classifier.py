@@ -15,17 +15,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from aelab.core.validation import check_class_labels, check_number, check_shape, check_widths
+from aelab.core.validation import check_number, check_shape, check_widths
 from aelab.models.contract import Phase
-from aelab.models.module import Model
 from aelab.models.registry import register_saved_kind
+from aelab.models.softmax import SoftmaxClassifier
 
 
 @register_saved_kind("conv_classifier")
-class ConvClassifier(Model):
+class ConvClassifier(SoftmaxClassifier):
     """Convolutional blocks, a hidden layer (the features) and a softmax layer.
 
     Inputs are raw pixels in [0, 1]; the network centres them itself (``2x - 1``), so it
@@ -127,15 +126,6 @@ class ConvClassifier(Model):
         )
 
     # ------------------------------------------------------------------ what the trainer calls
-    def loss_terms(self, x: Tensor, y: Tensor | None = None) -> dict[str, Tensor]:
-        """``ce``: cross-entropy -log p(y | x), averaged over the batch."""
-        if y is None:
-            raise ValueError(f"A {type(self).__name__} is trained with labels: aelab.train(net, X, y).")
-        y = check_class_labels(y, x.shape[0], self.n_classes,
-                               " Encode the classes as 0..n_classes-1 (e.g. "
-                               "sklearn.preprocessing.LabelEncoder).")
-        return {"ce": F.cross_entropy(self.logits(x), y)}
-
     def training_phases(self) -> list[Phase]:
         """One phase: every parameter, stepped on ``ce``."""
         return [Phase("main", list(self.parameters()), self.loss_terms)]
@@ -150,30 +140,11 @@ class ConvClassifier(Model):
                     f"values in [{lo:.3g}, {hi:.3g}]. Divide 8-bit images by 255."
                 )
 
-    def on_epoch_start(self, epoch: int) -> None:
-        """Nothing changes with the epoch (the trainer calls this before each one)."""
-
     # ------------------------------------------------------------------ public API
-    def predict_proba(self, X, batch_size: int = 1024) -> np.ndarray:
-        """p(y = k | x) for every class, shape ``(n, n_classes)``."""
-        x = self.as_input(X, what="predict_proba")
-        return self.batched(lambda xb, _: F.softmax(self.logits(xb), dim=1), x,
-                            batch_size).cpu().numpy()
-
-    def predict(self, X, batch_size: int = 1024) -> np.ndarray:
-        """The most probable class of each example, shape ``(n,)``."""
-        return self.predict_proba(X, batch_size).argmax(1)
-
     def transform(self, X, batch_size: int = 1024) -> np.ndarray:
         """The penultimate features of ``X`` as a float64 array, shape ``(n, hidden)``."""
         x = self.as_input(X, what="transform")
         return self.batched(lambda xb, _: self.features(xb), x, batch_size).cpu().numpy().astype(
             np.float64)
 
-    def score(self, X, y) -> float:
-        """Accuracy on ``(X, y)``, in [0, 1]."""
-        y = np.asarray(y)
-        if y.shape[0] != len(X):
-            raise ValueError(f"y has {y.shape[0]} labels but X has {len(X)} examples; they must match.")
-        return float(np.mean(self.predict(X) == y))
 
