@@ -30,13 +30,14 @@ FIGURES = RESULTS / "figures"
 MLP = dict(input_shape=784, hidden=(512, 256), likelihood="bernoulli", n_classes=10)
 # name: (registered model, configuration beside MLP)
 MODELS = {
-    "cvae": ("vae", dict(latent_dim=16)),
+    "cvae": ("vae", dict(latent_dim=16)),  # the default weight of the label term (10)
     "caae": ("aae", dict(latent_dim=4, disc_hidden=(512, 512))),
     # Ablation: the encoder reads the label, but the codes are not matched to the prior per class.
     "cvae_no_label_mmd": ("vae", dict(latent_dim=16, label_mmd_weight=0.0)),
     # The weight of the label term trades the label's hold against the samples' diversity.
     "cvae_label_mmd10": ("vae", dict(latent_dim=16, label_mmd_weight=10.0)),
     "cvae_label_mmd30": ("vae", dict(latent_dim=16, label_mmd_weight=30.0)),
+    "cvae_label_mmd100": ("vae", dict(latent_dim=16, label_mmd_weight=100.0)),
 }
 PER_CLASS = 100
 
@@ -95,16 +96,17 @@ def main() -> None:
     path = RESULTS / "conditional_mnist.json"  # rows of the models not run now are kept
     if path.exists():
         rows = [r for r in json.loads(path.read_text())["rows"] if r["model"] not in args.models] + rows
-    lines = ["| model | configuration | requested digit read, % | worst digit, % | Fréchet distance "
-             "| precision | recall | pixel variance / real | train time | command |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| model | configuration | epochs | requested digit read, % | worst digit, % | Fréchet "
+             "distance | precision | recall | pixel variance / real | train time | command |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for key in MODELS:
         rs = [r for r in rows if r["model"] == key]
         if not rs:
             continue
         name, config = MODELS[key]
         worst = [min(r["accuracy_per_class"]) for r in rs]
-        lines.append(f"| `{key}` ({name}) | {config} | **{fmt([r['accuracy'] for r in rs], 1, 100)}** | "
+        lines.append(f"| `{key}` ({name}) | {config} | {rs[0]['epochs']} | "
+                     f"**{fmt([r['accuracy'] for r in rs], 1, 100)}** | "
                      f"{fmt(worst, 1, 100)} | {fmt([r['frechet_distance'] for r in rs], 2)} | "
                      f"{fmt([r['precision'] for r in rs], 3)} | {fmt([r['recall'] for r in rs], 3)} | "
                      f"{fmt([r['variance_ratio'] for r in rs], 2)} | "

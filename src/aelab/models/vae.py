@@ -43,11 +43,15 @@ class VAE(Autoencoder):
         weighted bound (tighter for k > 1, equal to the ELBO for k = 1).
     k : int, default=1
         Samples of z per example in the training objective.
-    label_mmd_weight : float, default=100.0
+    label_mmd_weight : float, default=10.0
         Conditional model (``n_classes > 0``): weight of the term ``label_mmd``, which
         matches the codes of every class to the prior, q(z | y) = p(z) (see
         :meth:`~aelab.models.base.Autoencoder.label_matching`). Without it the code
         keeps much of the class and samples follow z rather than the requested label.
+        A larger weight holds the label sooner but costs the samples' diversity (on
+        MNIST at 5 epochs: 10 → 82% of samples read as the requested digit, manifold recall
+        0.30; 100 → 99%, recall 0.003). The default 10 was chosen on a validation split:
+        at 30 epochs, 96.3% on test with recall 0.61 (benchmarks/conditional_mnist.py).
     intermediate_dims : tuple of int, default=()
         Extra stochastic layers between x and the top code, bottom first: Burda et al.'s
         two-layer model is ``hidden=(200, 200), intermediate_dims=(100,),
@@ -65,7 +69,7 @@ class VAE(Autoencoder):
     applies_perceptual = True  # loss_terms adds the ``perceptual`` option's term
 
     def __init__(self, input_shape, beta: float = 1.0, warmup_epochs: int = 0,
-                 objective: str = "elbo", k: int = 1, label_mmd_weight: float = 100.0,
+                 objective: str = "elbo", k: int = 1, label_mmd_weight: float = 10.0,
                  intermediate_dims=(), latent_hidden=(100, 100), **kwargs):
         owner = type(self).__name__
         self.label_mmd_weight = check_number(label_mmd_weight, "label_mmd_weight", owner, low=0.0)
