@@ -37,6 +37,8 @@ from aelab.training import train
 FEATURE_EPOCHS = 5
 FEATURE_BATCH = 128
 FEATURE_LR = 1e-3
+FEATURE_CHANNELS = (32, 64)
+FEATURE_HIDDEN = 128
 
 
 def default_cache_dir() -> Path:
@@ -49,7 +51,8 @@ def default_cache_dir() -> Path:
 
 
 def feature_network(dataset: Dataset, cache_dir, *, seed: int = 0, epochs: int = FEATURE_EPOCHS,
-                    channels=(32, 64), hidden: int = 128, batch_size: int = FEATURE_BATCH,
+                    channels=FEATURE_CHANNELS, hidden: int = FEATURE_HIDDEN,
+                    batch_size: int = FEATURE_BATCH,
                     lr: float = FEATURE_LR) -> ConvClassifier:
     """A :class:`ConvClassifier` trained on ``dataset``'s training images, cached.
 
@@ -83,16 +86,14 @@ def feature_network(dataset: Dataset, cache_dir, *, seed: int = 0, epochs: int =
     if not isinstance(dataset, Dataset) or dataset.image_shape is None or dataset.y_train is None:
         raise TypeError(f"{owner} needs a labelled image Dataset (image_shape and y_train set), "
                         f"e.g. aelab.data.load('mnist'); got {type(dataset).__name__}.")
-    seed = check_number(seed, "seed", owner, kind=int, low=0)
-    epochs = check_number(epochs, "epochs", owner, kind=int, low=1)
+    path = _cache_path(cache_dir, dataset.name, seed, epochs, channels, hidden, batch_size, lr, owner)
+    if (path / "config.json").is_file():
+        return ConvClassifier.load(path).eval()
+    seed, epochs = int(seed), int(epochs)
     channels = check_widths(channels, "channels", owner, allow_empty=False)
     shape = (1, *dataset.image_shape) if len(dataset.image_shape) == 2 else tuple(dataset.image_shape)
     n_classes = int(dataset.y_train.max()) + 1
-    key = (f"conv_classifier-{dataset.name}-seed{seed}-e{epochs}-c{'x'.join(map(str, channels))}"
-           f"-h{hidden}-b{batch_size}-lr{lr:g}")
-    path = Path(cache_dir) / key
-    if (path / "config.json").is_file():
-        return ConvClassifier.load(path).eval()
+    key = path.name
 
     with seeded(seed):
         net = ConvClassifier(input_shape=shape, n_classes=n_classes, channels=channels,
@@ -111,6 +112,16 @@ def feature_network(dataset: Dataset, cache_dir, *, seed: int = 0, epochs: int =
     except OSError:  # another process finished first: keep its copy (the same weights)
         shutil.rmtree(tmp, ignore_errors=True)
     return ConvClassifier.load(path).eval()
+
+
+def _cache_path(cache_dir, name: str, seed, epochs, channels, hidden, batch_size, lr,
+                owner: str) -> Path:
+    """The cache folder of a feature network: its data set's name and the whole schedule."""
+    seed = check_number(seed, "seed", owner, kind=int, low=0)
+    epochs = check_number(epochs, "epochs", owner, kind=int, low=1)
+    channels = check_widths(channels, "channels", owner, allow_empty=False)
+    return Path(cache_dir) / (f"conv_classifier-{name}-seed{seed}-e{epochs}-c{'x'.join(map(str, channels))}"
+                              f"-h{hidden}-b{batch_size}-lr{lr:g}")
 
 
 def feature_network_metadata(network_dir) -> dict:
@@ -132,8 +143,13 @@ def mnist_feature_network(data_dir=None, seed: int = 0, *, cache_dir=None,
         Default :func:`default_cache_dir`.
     epochs : int, default=FEATURE_EPOCHS
     """
-    return feature_network(load("mnist", data_dir=data_dir), cache_dir or default_cache_dir(),
-                           seed=seed, epochs=epochs)
+    cache_dir = cache_dir or default_cache_dir()
+    cached = _cache_path(cache_dir, "mnist", seed, epochs, FEATURE_CHANNELS, FEATURE_HIDDEN,
+                         FEATURE_BATCH, FEATURE_LR,
+                         "mnist_feature_network")
+    if (cached / "config.json").is_file():  # no need to read MNIST for a network already trained
+        return ConvClassifier.load(cached).eval()
+    return feature_network(load("mnist", data_dir=data_dir), cache_dir, seed=seed, epochs=epochs)
 
 
 @dataclass(frozen=True)
