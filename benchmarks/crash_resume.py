@@ -58,7 +58,8 @@ def crash_and_resume(workdir: Path, kills: int, epochs: int, seed: int = 0,
     start-up time and t the epoch time of the uninterrupted run, e ``epochs_per_attempt``;
     so some kills land during start-up, most during training. Every ``write_kill_every``-th
     attempt is instead killed as soon as a checkpoint's temporary file appears: while a
-    checkpoint is being written. With ``min_truncated``, kills continue past ``kills``
+    checkpoint is being written. An attempt whose kill is due to truncate the newest
+    checkpoint while no previous one exists is killed as soon as one does. With ``min_truncated``, kills continue past ``kills``
     (up to ``max_kills``) until that many newest checkpoints have been truncated.
     """
     rng = random.Random(seed)
@@ -89,10 +90,20 @@ def crash_and_resume(workdir: Path, kills: int, epochs: int, seed: int = 0,
         proc = subprocess.Popen(command(resumed, epochs, True), env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         folder = resumed / CHECKPOINTS
+        due = truncate_due or bool(corrupt_every and (len(log) + 1) % corrupt_every == 0)
         if write_kill_every and (len(log) + 1) % write_kill_every == 0:
             deadline = time.perf_counter() + kill_window[1] + 4 * epoch_s
             while proc.poll() is None and time.perf_counter() < deadline:
                 if writing(folder):
+                    break
+                time.sleep(0.0005)
+        elif due and not (folder / PREVIOUS_FILE).is_file():
+            # A truncation is due but there is no previous checkpoint to fall back to: a
+            # random kill may never find one (start-up can eat the whole window on a busy
+            # machine), so kill as soon as two complete checkpoints are on disk.
+            deadline = time.perf_counter() + 2 * kill_window[1] + 8 * epoch_s
+            while proc.poll() is None and time.perf_counter() < deadline:
+                if (folder / PREVIOUS_FILE).is_file() and not writing(folder):
                     break
                 time.sleep(0.0005)
         else:
@@ -112,7 +123,7 @@ def crash_and_resume(workdir: Path, kills: int, epochs: int, seed: int = 0,
         event = {"epoch": None if found is None else found[1]["epoch"], "unreadable": unreadable,
                  "during_checkpoint_write": in_write, "damaged_files_seen": len(caught),
                  "truncated_newest": False}
-        truncate_due = truncate_due or bool(corrupt_every and (len(log) + 1) % corrupt_every == 0)
+        truncate_due = due
         # Damage the newest only when a previous one exists to fall back to (with the only
         # checkpoint damaged there is rightly nothing to resume from).
         if truncate_due and (folder / CHECKPOINT_FILE).is_file() and (folder / PREVIOUS_FILE).is_file():

@@ -65,6 +65,23 @@ def test_denoising_autoencoder_points_along_the_score():
     assert blind.cosine < 0.5
 
 
+def test_reconstruction_contractive_optimum_is_the_score_of_the_smoothed_density():
+    """For N(0, s²I) the optimum of ‖r(x) − x‖² + λ‖∂r/∂x‖²_F is r(x) = s²/(s² + λ)·x, so
+    (r(x) − x)/λ = −x/(s² + λ), the score of p_λ = N(0, (s² + λ)I): λ takes σ²'s place in
+    Tweedie's formula. The clean score −x/s² is the λ → 0 limit only (here twice as long)."""
+    s2 = lam = 0.25
+    X = np.random.default_rng(0).normal(0.0, s2**0.5, (8000, 2)).astype(np.float32)
+    model = aelab.create("rcae", input_shape=2, contraction_weight=lam, preprocess="none",
+                         hidden=(32,), activation="softplus", latent_dim=8, seed=0)
+    aelab.train(model, X, epochs=30, batch_size=128, lr=3e-3, lr_schedule="cosine", seed=0,
+                device="cpu")
+    points = np.random.default_rng(1).normal(0.0, (s2 + lam) ** 0.5, (1000, 2))
+    estimate = score_field(model, points, lam)
+    smoothed = compare_scores(estimate, -points / (s2 + lam))
+    assert smoothed.cosine > 0.99 and smoothed.relative_error < 0.05, smoothed
+    assert compare_scores(estimate, -points / s2).relative_error > 0.4
+
+
 def test_compare_scores_and_mmd():
     a = np.random.default_rng(0).standard_normal((500, 2))
     same_direction = compare_scores(a, 3 * a)  # the estimate is a third of the truth

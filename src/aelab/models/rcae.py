@@ -4,8 +4,10 @@
 Alain & Bengio, *What regularized auto-encoders learn from the data-generating
 distribution*, JMLR 15 (2014), §3: at the optimum r(x) − x = λ ∂log p(x)/∂x + o(λ), so
 (r(x) − x)/λ estimates the score of the data density — the contractive counterpart of a
-denoising autoencoder's σ². (``contractive`` penalises the encoder's Jacobian instead,
-after Rifai et al. 2011.)
+denoising autoencoder's σ². At a finite λ it is the score of the density smoothed by
+N(0, λI) (exactly so for Gaussian data, whose optimum is r(x) = Σ(Σ + λI)⁻¹x), as a DAE's
+is that of p_σ. (``contractive`` penalises the encoder's Jacobian instead, after Rifai et
+al. 2011.)
 """
 
 from torch import Tensor
