@@ -108,3 +108,29 @@ def test_generative_train_evaluate_sample(tmp_path, capsys):
     assert main(["sample", str(cond), "--n", "4", "--out", str(tmp_path / "c.png")]) == 2
     assert "conditional" in capsys.readouterr().err
     assert main(["sample", str(tmp_path.parent / "nothing"), "--out", str(tmp_path / "x.png")]) == 2
+
+
+def test_encode_a_conditional_model_reads_the_labels(tmp_path, capsys):
+    """A conditional model's encoder reads the label: `aelab encode` passes the data set's
+    (or --label-column's, streamed from Parquet) and says what is missing otherwise."""
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    out = tmp_path / "cvae"
+    assert main(["train", "--model", "vae", "--n-classes", "10", "--data", "digits",
+                 "--latent-dim", "4", "--hidden", "16", "--epochs", "1", "--out", str(out)]) == 0
+    model, ds = aelab.load(out), aelab.data.load("digits")
+    assert main(["encode", str(out), "--data", "digits", "--split", "test", "--out",
+                 str(tmp_path / "codes.npy")]) == 0
+    np.testing.assert_allclose(np.load(tmp_path / "codes.npy"), model.encode(ds.X_test, y=ds.y_test),
+                               rtol=1e-5, atol=1e-6)
+    frame = pd.DataFrame(ds.X_test, columns=[f"p{i}" for i in range(64)]).assign(digit=ds.y_test)
+    frame.to_parquet(tmp_path / "d.parquet", row_group_size=100)
+    assert main(["encode", str(out), "--data", str(tmp_path / "d.parquet"), "--label-column",
+                 "digit", "--chunk-rows", "64", "--out", str(tmp_path / "streamed.npy")]) == 0
+    np.testing.assert_allclose(np.load(tmp_path / "streamed.npy"), np.load(tmp_path / "codes.npy"),
+                               rtol=1e-5, atol=1e-6)
+    np.save(tmp_path / "x.npy", ds.X_test)
+    capsys.readouterr()
+    assert main(["encode", str(out), "--data", str(tmp_path / "x.npy"), "--out",
+                 str(tmp_path / "n.npy")]) == 2
+    assert "conditional" in capsys.readouterr().err and not (tmp_path / "n.npy").exists()

@@ -2,7 +2,8 @@
 
 A .npy or .parquet file is read in chunks and its codes are written as they come: memory
 stays bounded by the chunk size whatever the file's size, and the codes are those of
-encoding it whole.
+encoding it whole. A conditional model's encoder reads each row's label too: a named data
+set's labels, or ``--label-column``'s.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from aelab.cli.options import (
 )
 from aelab.core.io import atomic_write_bytes
 from aelab.data import map_to_npy, open_chunked
+from aelab.data.streaming import parquet_column
 from aelab.models.persistence import load_model
 
 
@@ -40,11 +42,18 @@ def run(args) -> int:
     if is_streamed_file(args.data):
         return _run_streamed(model, args)
     ds = load_data(args)
-    parts = {"train": [ds.X_train], "test": [ds.X_test],
-             "all": [x for x in (ds.X_train, ds.X_test) if x is not None]}[args.split]
-    if parts[0] is None:
+    parts = {"train": [(ds.X_train, ds.y_train)], "test": [(ds.X_test, ds.y_test)],
+             "all": [(x, y) for x, y in ((ds.X_train, ds.y_train), (ds.X_test, ds.y_test))
+                     if x is not None]}[args.split]
+    if parts[0][0] is None:
         raise ValueError(f"{ds.name} has no {args.split} split; use --split all.")
-    codes = model.encode(np.concatenate(parts))
+    X = np.concatenate([x for x, _ in parts])
+    y = None
+    if model.n_classes:
+        if any(labels is None for _, labels in parts):
+            raise ValueError(_needs_labels(model, args.data))
+        y = np.concatenate([labels for _, labels in parts])
+    codes = model.encode(X, y=y)
     buf = io.BytesIO()
     np.save(buf, codes.astype(np.float32), allow_pickle=False)
     atomic_write_bytes(args.out, buf.getvalue())
@@ -52,14 +61,32 @@ def run(args) -> int:
     return 0
 
 
+def _needs_labels(model, data) -> str:
+    return (f"This {type(model).__name__} is conditional: its encoder reads each row's class "
+            f"label, and {data!r} has none. Name the labels' column with --label-column "
+            "(a CSV or Parquet file), or encode a named data set that has labels.")
+
+
 def _run_streamed(model, args) -> int:
     """A .npy or .parquet file, encoded chunk by chunk into the output."""
     path = Path(args.data)
     if args.split == "test":  # a file is one split, as aelab.data.load reads it
         raise ValueError(f"{path.stem} has no test split; use --split all.")
-    drop = [args.label_column] if args.label_column and path.suffix.lower() == ".parquet" else []
+    parquet = path.suffix.lower() == ".parquet"
+    drop = [args.label_column] if args.label_column and parquet else []
     chunks = open_chunked(path, args.chunk_rows, drop=drop)
-    out = map_to_npy(lambda x: model.encode(x).astype(np.float32), chunks, args.out)
+    if not model.n_classes:
+        encode = model.encode
+    elif not drop:
+        raise ValueError(_needs_labels(model, args.data))
+    else:
+        labels, done = parquet_column(path, args.label_column), [0]
+
+        def encode(x):  # map_to_npy hands the chunks over in order: labels follow by offset
+            y = labels[done[0]: done[0] + len(x)]
+            done[0] += len(x)
+            return model.encode(x, y=y)
+    out = map_to_npy(lambda x: encode(x).astype(np.float32), chunks, args.out)
     shape = np.load(out, mmap_mode="r").shape  # reads the header only
     print(f"wrote codes {shape} to {args.out}")
     return 0
