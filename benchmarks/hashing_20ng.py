@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -105,6 +106,26 @@ def tfidf_precision(db, q, y_db, y_q, k=K, block=512):
 
 
 # ------------------------------------------------------------------ aelab models
+def add_model_options(parser, seeds=3):
+    """The options the hashing benchmarks share; the defaults are the settings of the recorded
+    20 Newsgroups run (hashing_debian reuses them unchanged)."""
+    parser.add_argument("--vocab", type=int, default=2000)
+    parser.add_argument("--bits", type=int, nargs="+", default=[16, 32, 64, 128])
+    parser.add_argument("--seeds", type=int, default=seeds)
+    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--hidden", type=int, nargs="+", default=[500])
+    parser.add_argument("--lr", type=float, default=3e-3)
+
+
+def semantic_hashing_params(hidden, noise_std, epochs):
+    """The code noise grows over the first half of training, then holds."""
+    return {"hidden": hidden, "noise_std": noise_std, "noise_ramp_epochs": epochs // 2}
+
+
+def nash_params(hidden, beta):
+    return {"hidden": hidden, "beta": beta}
+
+
 def train_model(name, params, X, bits, seed, epochs, lr):
     model = aelab.create(name, input_shape=X.shape[1], latent_dim=bits, seed=seed,
                          likelihood="multinomial", **params)
@@ -112,15 +133,67 @@ def train_model(name, params, X, bits, seed, epochs, lr):
     return model
 
 
+BASELINES = ["LSH", "PCA+sign", "PCA+median", "ITQ", "SpH"]
+
+
+@dataclass
+class Evaluation:
+    """Per code length: ``rows`` (precision@K, a model's as [mean, std] over seeds, and its
+    mean fit time); ``curves`` (Hamming PR curves, "name bits", seed 0); ``codes`` (seed 0's
+    packed database and query codes of each model at the length asked to keep)."""
+
+    rows: list
+    curves: dict
+    codes: dict
+
+
+def evaluate(chosen, X_db, X_q, db, q, y_db, y_q, bit_list, seeds, epochs, lr, keep_bits):
+    """Query ``q`` against the database ``db`` (L2-normalised TF-IDF rows; ``X_db``, ``X_q``
+    the same rows summing to 1, the models' input) at each code length: aelab's models
+    (``chosen``: name → params) trained on the database over ``seeds`` seeds, and the baselines."""
+    rows, curves, codes = [], {}, {}
+    for bits in bit_list:
+        row = {"bits": bits}
+        for name, params in chosen.items():
+            ps, fit_s = [], []
+            for seed in range(seeds):
+                t0 = time.perf_counter()
+                model = train_model(name, params, X_db, bits, seed, epochs, lr)
+                fit_s.append(time.perf_counter() - t0)
+                c_db, c_q = binary_codes(model, X_db), binary_codes(model, X_q)
+                ps.append(precision_at_k(c_q, c_db, y_q, y_db, bits, K))
+                if seed == 0:
+                    curves[f"{name} {bits}"] = hamming_pr_curve(c_q, c_db, y_q, y_db, bits)
+                    if bits == keep_bits:
+                        codes[name] = (c_db, c_q)
+            row[name] = [float(np.mean(ps)), float(np.std(ps))]
+            row[f"{name}_fit_s"] = float(np.mean(fit_s))
+            print(f"{bits} bits {name}: p@{K} {np.mean(ps):.4f} ± {np.std(ps):.4f}", flush=True)
+        baselines = dict(zip(BASELINES, (
+            lambda b: lsh(db, q, b, 0),
+            lambda b: pca_codes(db, q, b, median=False),
+            lambda b: pca_codes(db, q, b, median=True),
+            lambda b: itq(db, q, b, 0),
+            lambda b: spectral(db, q, b),
+        )))
+        for name, fn in baselines.items():
+            c_db, c_q = fn(bits)
+            row[name] = precision_at_k(c_q, c_db, y_q, y_db, bits, K)
+            curves[f"{name} {bits}"] = hamming_pr_curve(c_q, c_db, y_q, y_db, bits)
+            print(f"{bits} bits {name}: p@{K} {row[name]:.4f}", flush=True)
+        rows.append(row)
+    return Evaluation(rows, curves, codes)
+
+
+def curves_json(curves):
+    return {k: {"radius": c.radius.tolist(), "precision": c.precision.tolist(),
+                "recall": c.recall.tolist()} for k, c in curves.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--vocab", type=int, default=2000)
-    parser.add_argument("--bits", type=int, nargs="+", default=[16, 32, 64, 128])
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=15)
-    parser.add_argument("--hidden", type=int, nargs="+", default=[500])
-    parser.add_argument("--lr", type=float, default=3e-3)
+    add_model_options(parser)
     parser.add_argument("--noise-grid", type=float, nargs="+", default=[2.0])
     parser.add_argument("--beta-grid", type=float, nargs="+", default=[0.02])
     parser.add_argument("--radius", type=int, default=2)
@@ -151,9 +224,8 @@ def main() -> None:
     n_val = 300 if quick else 2000
     vb = 32 if not quick else bit_list[0]
     Xa, Xv, ya, yv = X_tr[:-n_val], X_tr[-n_val:], y_tr[:-n_val], y_tr[-n_val:]
-    grid = [("semantic_hashing", {"hidden": hidden, "noise_std": s,
-                                  "noise_ramp_epochs": epochs // 2}) for s in noise_grid]
-    grid += [("nash", {"hidden": hidden, "beta": b}) for b in beta_grid]
+    grid = [("semantic_hashing", semantic_hashing_params(hidden, s, epochs)) for s in noise_grid]
+    grid += [("nash", nash_params(hidden, b)) for b in beta_grid]
     val_rows, chosen = [], {}
     for name, params in grid:
         model = train_model(name, params, Xa, vb, 0, epochs, args.lr)
@@ -165,44 +237,16 @@ def main() -> None:
             chosen[name] = (p, params)
 
     # ---- test: the training set is the database, the test set the queries
-    results, curves, codes32 = [], {}, {}
     dbs, qs = tr, te  # L2-normalised TF-IDF rows (TfidfVectorizer's default norm)
     ceiling, tf_prec, tf_rec = tfidf_precision(dbs, qs, y_tr, y_te)
     print(f"TF-IDF cosine p@100 {ceiling:.4f}", flush=True)
-    for bits in bit_list:
-        row = {"bits": bits}
-        for name, (_, params) in chosen.items():
-            ps, fit_s = [], []
-            for seed in range(seeds):
-                t0 = time.perf_counter()
-                model = train_model(name, params, X_tr, bits, seed, epochs, args.lr)
-                fit_s.append(time.perf_counter() - t0)
-                c_db, c_q = binary_codes(model, X_tr), binary_codes(model, X_te)
-                ps.append(precision_at_k(c_q, c_db, y_te, y_tr, bits, K))
-                if seed == 0:
-                    curves[f"{name} {bits}"] = hamming_pr_curve(c_q, c_db, y_te, y_tr, bits)
-                    if bits == 32 or quick:
-                        codes32[name] = (c_db, c_q)
-            row[name] = [float(np.mean(ps)), float(np.std(ps))]
-            row[f"{name}_fit_s"] = float(np.mean(fit_s))
-            print(f"{bits} bits {name}: p@100 {np.mean(ps):.4f} ± {np.std(ps):.4f}", flush=True)
-        baselines = {
-            "LSH": lambda b: lsh(dbs, qs, b, 0),
-            "PCA+sign": lambda b: pca_codes(dbs, qs, b, median=False),
-            "PCA+median": lambda b: pca_codes(dbs, qs, b, median=True),
-            "ITQ": lambda b: itq(dbs, qs, b, 0),
-            "SpH": lambda b: spectral(dbs, qs, b),
-        }
-        for name, fn in baselines.items():
-            c_db, c_q = fn(bits)
-            row[name] = precision_at_k(c_q, c_db, y_te, y_tr, bits, K)
-            curves[f"{name} {bits}"] = hamming_pr_curve(c_q, c_db, y_te, y_tr, bits)
-            print(f"{bits} bits {name}: p@100 {row[name]:.4f}", flush=True)
-        results.append(row)
+    ev = evaluate({name: params for name, (_, params) in chosen.items()}, X_tr, X_te, dbs, qs,
+                  y_tr, y_te, bit_list, seeds, epochs, args.lr, keep_bits=vb)
+    results, curves = ev.rows, ev.curves
 
     # ---- latency at 32 bits, the database replicated ×1, ×10, ×100
     best = max(chosen, key=lambda n: np.mean([r[n][0] for r in results]))
-    c_db, c_q = codes32[best]
+    c_db, c_q = ev.codes[best]
     lb = vb
     latency = []
     try:
@@ -245,21 +289,20 @@ def main() -> None:
     if quick:
         return
     wall = time.perf_counter() - t_start
-    figure = plot(curves, tf_prec, tf_rec, bit_list)
+    figure = plot(curves, tf_prec, tf_rec, bit_list, "20 Newsgroups", "hashing_20ng_pr.png")
     payload = {"setup": {"vocab": args.vocab, "epochs": epochs, "hidden": list(hidden),
                          "lr": args.lr, "seeds": seeds, "k": K, "radius": args.radius,
                          "dropped_empty": dropped, "n_database": int(tr.shape[0]),
                          "n_queries": int(te.shape[0])},
                "validation": val_rows, "chosen": {k: v[1] for k, v in chosen.items()},
                "tfidf_cosine_p@100": ceiling, "results": results, "latency": latency,
-               "curves": {k: {"radius": c.radius.tolist(), "precision": c.precision.tolist(),
-                              "recall": c.recall.tolist()} for k, c in curves.items()},
+               "curves": curves_json(curves),
                "command": args.command, "machine": machine(), "wall_s": wall}
     write("hashing_20ng", markdown(args, payload, best, figure, hamming_ball_size(lb, args.radius)),
           payload)
 
 
-def plot(curves, tf_prec, tf_rec, bit_list):
+def plot(curves, tf_prec, tf_rec, bit_list, corpus, filename):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -277,25 +320,30 @@ def plot(curves, tf_prec, tf_rec, bit_list):
         ax.set_xscale("log")
         ax.set_xlabel("recall")
         ax.set_ylabel("precision")
-        ax.set_title(f"20 Newsgroups, {bits} bits (Hamming radius 0..{bits})")
+        ax.set_title(f"{corpus}, {bits} bits (Hamming radius 0..{bits})")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     fig.tight_layout()
-    path = RESULTS / "hashing_20ng_pr.png"
+    path = RESULTS / filename
     RESULTS.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     return path.name
 
 
+def precision_table(results, names, ceiling):
+    """Markdown table of precision@K by code length: aelab's models (mean ± std), the
+    baselines, and the exact TF-IDF ceiling."""
+    cols = names + BASELINES
+    head = "| bits | " + " | ".join(cols) + " | TF-IDF cosine (exact) |\n|" + "---|" * (len(cols) + 2)
+    lines = [head]
+    for r in results:
+        cells = [f"{r[n][0]:.3f} ± {r[n][1]:.3f}" for n in names] + [f"{r[c]:.3f}" for c in BASELINES]
+        lines.append(f"| {r['bits']} | " + " | ".join(cells) + f" | {ceiling:.3f} |")
+    return "\n".join(lines)
+
+
 def markdown(args, p, best, figure, ball):
     s = p["setup"]
-    names = list(p["chosen"])
-    cols = names + ["LSH", "PCA+sign", "PCA+median", "ITQ", "SpH"]
-    head = "| bits | " + " | ".join(cols) + " | TF-IDF cosine (exact) |\n|" + "---|" * (len(cols) + 2)
-    lines = []
-    for r in p["results"]:
-        cells = [f"{r[n][0]:.3f} ± {r[n][1]:.3f}" for n in names] + [f"{r[c]:.3f}" for c in cols[len(names):]]
-        lines.append(f"| {r['bits']} | " + " | ".join(cells) + f" | {p['tfidf_cosine_p@100']:.3f} |")
     val = "\n".join(f"| {v['model']} | " + ", ".join(f"{k}={v[k]}" for k in v if k not in ("model", "val_p@100"))
                     + f" | {v['val_p@100']:.3f} |" for v in p["validation"])
     lat_cols = [k for k in p["latency"][0] if k not in ("replication", "database", "mean_found")]
@@ -324,8 +372,7 @@ Command: `{p['command']}` ({p['wall_s'] / 60:.1f} min on one thread).
 
 ## precision@100 (test queries against the training database)
 
-{head}
-{chr(10).join(lines)}
+{precision_table(p["results"], list(p["chosen"]), p["tfidf_cosine_p@100"])}
 
 Validation (32 bits, p@100):
 

@@ -15,7 +15,8 @@ BENCHMARKS = ["mnist_ae", "vae_speed", "generative_figures", "iwae_mnist", "hint
               "mnist_classification", "semisupervised", "filters", "adbench", "crash_resume",
               "manifold_score", "rcae_score", "sparsity_linear", "tangents_mnist",
               "theory_page", "clustering_mnist", "autorec_ml100k", "imputation", "hashing_20ng",
-              "psd_patches", "recirculation", "streaming", "adbench_loo", "adbench_constructed",
+              "hashing_debian", "psd_patches", "recirculation", "streaming", "adbench_loo",
+              "adbench_constructed",
               "ddp_throughput", "compile", "gpu", "sample_quality_floor", "generative_mnist",
               "adversarial_mnist", "conv_mnist", "conditional_mnist", "pixelvae_mnist",
               "dsprites_beta"]

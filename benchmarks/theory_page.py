@@ -1,6 +1,6 @@
 """The theory figures on one page: benchmarks/results/theory.html gathers the recorded
 results of manifold_score, rcae_score, sparsity_linear and tangents_mnist (their tables and figures),
-self-contained. Run it after those three.
+self-contained. Run it after those four.
 
     python benchmarks/theory_page.py
 """
@@ -16,7 +16,8 @@ from common import RESULTS
 PAGES = [
     ("Denoising autoencoders estimate the score", "manifold_score",
      ["manifold_score_ring.png", "manifold_score_spiral.png"]),
-    ("So does the reconstruction contractive autoencoder", "rcae_score", []),
+    ("So does the reconstruction contractive autoencoder", "rcae_score",
+     ["rcae_score_ring.png", "rcae_score_spiral.png"]),
     ("Sparse codes and the linear autoencoder", "sparsity_linear",
      ["sparsity_digits.png", "linear_pca_angles.png"]),
     ("Tangent planes on MNIST", "tangents_mnist", ["tangents_spectrum.png", "tangents_images.png"]),
@@ -24,15 +25,19 @@ PAGES = [
 
 
 def tables(markdown: str) -> list[tuple[str, list[str], list[list]]]:
-    """The markdown tables of a results page, as (caption, header, rows)."""
-    out, block = [], []
+    """The markdown tables of a results page, as (caption, header, rows); a table's caption is
+    the heading above it, if it is the first table under that heading."""
+    out, block, heading = [], [], ""
     for line in markdown.splitlines() + [""]:
         if line.startswith("|"):
             block.append([cell.strip() for cell in line.strip().strip("|").split("|")])
-        elif block:
+            continue
+        if block:
             header, rows = block[0], [r for r in block[1:] if not set("".join(r)) <= set("-: ")]
-            out.append(("", header, rows))
-            block = []
+            out.append((heading, header, rows))
+            block, heading = [], ""
+        if line.startswith("## "):
+            heading = line[3:].strip()
     return out
 
 

@@ -1,26 +1,11 @@
 """The leave-one-data-set-out selection of benchmarks/adbench_loo.py, on tiny synthetic tables."""
 
-import importlib
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+from benchmark_scripts import import_benchmark
 
-
-def _load_loo():
-    # benchmarks/ on the path only while importing: its scripts' names (distributed.py, ...)
-    # would otherwise shadow installed packages for every later test
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        return importlib.import_module("adbench_loo")
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-
-
-_loo = _load_loo()
+_loo = import_benchmark("adbench_loo")
 in_sample_best, leave_one_out = _loo.in_sample_best, _loo.leave_one_out
 
 NAMES = ["a", "b", "c", "d", "e"]
