@@ -33,7 +33,11 @@ class UnitNormDictionary(nn.Module):
 
     def __init__(self, n_atoms: int, n_features: int):
         super().__init__()
-        self.weight = nn.Parameter(torch.randn(n_features, n_atoms))  # D_raw, one atom per column
+        # D_raw, one atom per column, started at unit norm: a step of an optimiser moves the
+        # atoms' directions as much as its learning rate says (at randn's norm of about
+        # √n_features the same step turns them √n_features times less).
+        raw = torch.randn(n_features, n_atoms)
+        self.weight = nn.Parameter(raw / raw.norm(dim=0, keepdim=True))
 
     def atoms(self) -> Tensor:
         """D, shape ``(n_features, n_atoms)``, every column of unit Euclidean norm."""
@@ -64,7 +68,10 @@ class PredictiveSparseDecomposition(Autoencoder):
     hidden : tuple of int, default=()
         Hidden widths of the predictor; () is the paper's one layer.
     code_activation : str, default="tanh"
-        The predictor's squashing function before the gain G.
+        The predictor's squashing function before the gain G: ``"tanh"`` is the paper's;
+        ``"softshrink"`` (the lasso's soft threshold, as in LISTA's one layer, Gregor & LeCun
+        2010) gives codes with exact zeros, whose sparse-coding objective comes much closer
+        to the optimum (benchmarks/psd_patches.py measures both).
     **kwargs
         Passed to :class:`~aelab.models.base.Autoencoder` (``latent_dim`` is the number
         of atoms). The decoder is the dictionary: a Gaussian likelihood (squared error),

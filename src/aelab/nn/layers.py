@@ -20,6 +20,7 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "tanh": nn.Tanh,
     "sigmoid": nn.Sigmoid,
     "softplus": nn.Softplus,
+    "softshrink": nn.Softshrink,  # soft threshold at ±0.5: exact zeros (a lasso's proximal map)
     "linear": nn.Identity,
 }
 
