@@ -59,8 +59,9 @@ def crash_and_resume(workdir: Path, kills: int, epochs: int, seed: int = 0,
     so some kills land during start-up, most during training. Every ``write_kill_every``-th
     attempt is instead killed as soon as a checkpoint's temporary file appears: while a
     checkpoint is being written. An attempt whose kill is due to truncate the newest
-    checkpoint while no previous one exists is killed as soon as one does. With ``min_truncated``, kills continue past ``kills``
-    (up to ``max_kills``) until that many newest checkpoints have been truncated.
+    checkpoint while no previous one exists is killed as soon as one does. With
+    ``min_truncated``, kills continue past ``kills`` (up to ``max_kills``) until that many
+    newest checkpoints have been truncated.
     """
     rng = random.Random(seed)
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
