@@ -8,7 +8,12 @@ from torch.utils.data import DataLoader, TensorDataset
 import aelab
 from aelab.core.io import LOCK_FILE
 from aelab.models.ae import AE
-from aelab.training.checkpoint import CHECKPOINT_FILE, PREVIOUS_FILE
+from aelab.training.checkpoint import (
+    CHECKPOINT_FILE,
+    PREVIOUS_FILE,
+    read_checkpoint,
+    write_checkpoint,
+)
 
 
 def _model(seed=0, **kw):
@@ -49,6 +54,27 @@ def test_resume_rejects_other_model(tiny_data, tmp_path):
     other = aelab.create("ae", input_shape=12, latent_dim=3)
     with pytest.raises(ValueError, match="checkpoint"):
         aelab.train(other, x, epochs=2, checkpoint_dir=tmp_path, resume=True)
+
+
+def test_resume_reads_a_checkpoint_written_before_an_option_existed(tiny_data, tmp_path):
+    """A checkpoint of an older version lacks the options added since: they read as their
+    defaults. A value that differs, or a keyword this version does not know, is refused."""
+    x, _ = tiny_data
+    straight = _model()
+    aelab.train(straight, x, epochs=3, batch_size=32, seed=3)
+    aelab.train(_model(), x, epochs=1, batch_size=32, seed=3, checkpoint_dir=tmp_path)
+    tensors, meta = read_checkpoint(tmp_path)
+    assert meta["config"].pop("perceptual") is None  # as written before `perceptual` existed
+    write_checkpoint(tmp_path, tensors, meta)
+    resumed = _model(seed=99)
+    aelab.train(resumed, x, epochs=3, batch_size=32, seed=3, checkpoint_dir=tmp_path, resume=True)
+    for a, b in zip(_weights(straight), _weights(resumed)):
+        assert torch.equal(a, b)
+    for changed in ({"noise": 0.123}, {"an_option_from_the_future": 1}):
+        tensors, meta = read_checkpoint(tmp_path)
+        write_checkpoint(tmp_path, tensors, {**meta, "config": {**meta["config"], **changed}})
+        with pytest.raises(ValueError, match="Build the same model"):
+            aelab.train(_model(), x, epochs=4, batch_size=32, checkpoint_dir=tmp_path, resume=True)
 
 
 def test_checkpoint_every_and_no_temp_files(tiny_data, tmp_path):

@@ -54,6 +54,16 @@ class Model(nn.Module):
         """Constructor keyword arguments (the model's config), JSON-ready."""
         return {name: _jsonable(getattr(self, name)) for name in self.init_parameters()}
 
+    @classmethod
+    def completed_config(cls, config: dict) -> dict:
+        """``config`` as this version writes it: a keyword it lacks (an option added since it
+        was written) reads as that keyword's default, so it still builds and compares equal."""
+        filled = dict(config)
+        for name, p in cls.init_parameters().items():
+            if name not in filled and p.default is not p.empty:
+                filled[name] = _jsonable(p.default)
+        return filled
+
     # ------------------------------------------------------------------ inputs and batches
     @property
     def device(self) -> torch.device:

@@ -594,7 +594,8 @@ class _Fit:
             logger.info("no %s in %s: starting from scratch", CHECKPOINT_FILE, self.checkpoint_dir)
             return False
         tensors, meta = found
-        if meta["model"] != self.model.name or meta["config"] != self.model.get_config():
+        if (meta["model"] != self.model.name
+                or type(self.model).completed_config(meta["config"]) != self.model.get_config()):
             raise ValueError(
                 f"The checkpoint in {self.checkpoint_dir} is for model {meta['model']!r} with "
                 f"config {meta['config']}, not this {self.model.name!r} model "
