@@ -23,8 +23,7 @@ from aelab.core import io
 from aelab.core.io import LOCK_FILE, directory_lock
 from aelab.models.persistence import CONFIG_FILE, WEIGHTS_FILE
 from aelab.training.checkpoint import CHECKPOINT_FILE, DAMAGED_FILE, PREVIOUS_FILE, read_checkpoint
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+from benchmark_scripts import import_benchmark
 
 
 def tiny(seed=0):
@@ -86,11 +85,7 @@ def test_a_killed_writer_s_temporary_files_are_removed(tiny_data, tmp_path):
 
 
 def test_crash_harness_short(tmp_path):
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        from crash_resume import crash_and_resume
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    crash_and_resume = import_benchmark("crash_resume").crash_and_resume
     r = crash_and_resume(tmp_path, kills=3, epochs=60, seed=1, corrupt_every=1,
                          epochs_per_attempt=4, min_truncated=1, max_kills=12)
     assert r["kills"] >= 3 and r["truncated_checkpoints"] >= 1, r
@@ -100,11 +95,7 @@ def test_crash_harness_short(tmp_path):
 
 @pytest.mark.slow
 def test_crash_harness_twenty_kills(tmp_path):
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        from crash_resume import crash_and_resume
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    crash_and_resume = import_benchmark("crash_resume").crash_and_resume
     r = crash_and_resume(tmp_path, kills=20, epochs=100, seed=0)
     assert r["kills"] == 20 and r["unreadable_directories"] == 0 and r["identical"], r
 
