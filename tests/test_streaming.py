@@ -356,11 +356,16 @@ def test_cli_streams_npy_and_parquet(tmp_path, capsys, monkeypatch):
     metrics = json.loads(Path("run/metrics.json").read_text())
     assert metrics["split"] == "train (first 2,000 rows)" and metrics["n_examples"] == 2000
     model = aelab.load("run")
-    for data in ("x.npy", "x.parquet"):
-        assert main(["encode", "run", "--data", data, "--label-column", "label", "--chunk-rows",
+    for data, labels in (("x.npy", []), ("x.parquet", ["--label-column", "label"])):
+        assert main(["encode", "run", "--data", data, *labels, "--chunk-rows",
                      "128", "--out", f"{data}.codes.npy"]) == 0
         np.testing.assert_allclose(np.load(f"{data}.codes.npy"), model.encode(x), rtol=1e-5,
                                    atol=1e-6)
+    # an .npy file has no columns: --label-column is refused as `train --stream` refuses it
+    assert main(["encode", "run", "--data", "x.npy", "--label-column", "label",
+                 "--out", "none.npy"]) == 2
+    assert not Path("none.npy").exists() and "names a column of a Parquet file" in \
+        capsys.readouterr().err
     assert main(["detect", "fit", "--data", "x.parquet", "--drop", "label", "--out", "det",
                  "--epochs", "2", "--n-members", "1", "--refits", "0"]) == 0
     assert main(["detect", "score", "det", "--data", "x.parquet", "--drop", "label",

@@ -19,10 +19,10 @@ from aelab.cli.options import (
     add_data_option,
     is_streamed_file,
     load_data,
+    open_stream,
 )
 from aelab.core.io import atomic_write_bytes
-from aelab.data import map_to_npy, open_chunked
-from aelab.data.streaming import parquet_column
+from aelab.data import map_to_npy
 from aelab.models.persistence import load_model
 
 
@@ -69,18 +69,16 @@ def _needs_labels(model, data) -> str:
 
 def _run_streamed(model, args) -> int:
     """A .npy or .parquet file, encoded chunk by chunk into the output."""
-    path = Path(args.data)
     if args.split == "test":  # a file is one split, as aelab.data.load reads it
-        raise ValueError(f"{path.stem} has no test split; use --split all.")
-    parquet = path.suffix.lower() == ".parquet"
-    drop = [args.label_column] if args.label_column and parquet else []
-    chunks = open_chunked(path, args.chunk_rows, drop=drop)
+        raise ValueError(f"{Path(args.data).stem} has no test split; use --split all.")
+    ds = open_stream(args)
+    chunks, labels = ds.X_train, ds.y_train
     if not model.n_classes:
         encode = model.encode
-    elif not drop:
+    elif labels is None:
         raise ValueError(_needs_labels(model, args.data))
     else:
-        labels, done = parquet_column(path, args.label_column), [0]
+        done = [0]
 
         def encode(x):  # map_to_npy hands the chunks over in order: labels follow by offset
             y = labels[done[0]: done[0] + len(x)]
