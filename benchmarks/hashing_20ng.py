@@ -207,6 +207,9 @@ def main() -> None:
                              "all posts shuffled (seed 0) and cut at the same sizes, as VDSH's "
                              "and NASH's random split of 20news-18828 is, so that a thread's "
                              "posts fall on both sides")
+    parser.add_argument("--name", default=None,
+                        help="results page name (default: hashing_20ng, with the --text and "
+                             "--split variants appended when they are not the defaults)")
     args = parse_args(parser)
     quick = args.quick
     t_start = time.perf_counter()
@@ -302,7 +305,8 @@ def main() -> None:
     if quick:
         return
     wall = time.perf_counter() - t_start
-    page = "hashing_20ng" + ("" if args.text == "stripped" else "_" + args.text.replace("-", "_")) + (
+    page = args.name or "hashing_20ng" + (
+        "" if args.text == "stripped" else "_" + args.text.replace("-", "_")) + (
         "" if args.split == "bydate" else "_random_split")
     figure = plot(curves, tf_prec, tf_rec, bit_list, "20 Newsgroups", f"{page}_pr.png")
     payload = {"setup": {"text": args.text, "split": args.split, "vocab": args.vocab, "epochs": epochs, "hidden": list(hidden),

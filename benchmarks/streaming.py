@@ -111,6 +111,31 @@ def main() -> None:
     report(args, runs, sizes, gen_s)
 
 
+def overlap_bound(threads: int, cores: int, model_s: float, read_s: float, measured: float) -> str:
+    """The best streamed/in-memory ratio the CPU allows, and how the measured one compares.
+
+    With every core busy in the model, decoding adds its CPU time to the model's:
+    ratio ≤ model / (model + reading). With a core free for the reading thread, the two
+    overlap: ratio ≤ min(1, model / reading).
+    """
+    if threads >= cores:
+        bound = model_s / (model_s + read_s)
+        how = (f"With the model's {threads} threads on all {cores} cores, reading cannot overlap "
+               f"it: a Parquet encode needs at least {model_s:.1f} + {read_s:.1f} s, a ratio of at "
+               f"most {bound:.2f}")
+    else:
+        bound = min(1.0, model_s / read_s)
+        how = (f"With a core free for the reading thread, reading overlaps the model: the ratio "
+               f"of a Parquet encode is at most min(1, {model_s:.1f} / {read_s:.1f}) = {bound:.2f}")
+    if measured >= bound - 0.05:
+        why = (" (decoding hides behind the model)" if bound >= 0.99 else
+               ": what separates it from 1 is the CPU time that decoding Parquet costs on this "
+               "machine, not waiting")
+        return f"{how}; measured {measured:.2f}, at the bound{why}."
+    return (f"{how}; measured {measured:.2f}: the {bound - measured:.2f} below the bound is "
+            "overhead (waiting, contention with other jobs).")
+
+
 def report(args, runs: list[dict], sizes: dict, gen_s: float) -> None:
     def pick(task, source, key):
         return [r[key] for r in runs if r["task"] == task and r["source"] == source]
@@ -196,7 +221,7 @@ Reading alone (the chunks read and validated, no model): {read_s['npy']:.1f} s f
 .npy file, {read_s['parquet']:.1f} s for the Parquet file, whose columns must be decoded and
 turned into rows. The reading thread overlaps the model's work only when a core is free
 for it: a full encode took {encode_s['memory']:.1f} s in memory, {encode_s['npy']:.1f} s from .npy and
-{encode_s['parquet']:.1f} s from Parquet.
+{encode_s['parquet']:.1f} s from Parquet. {overlap_bound(args.threads, payload['machine']['cpu_cores'], encode_s['memory'], read_s['parquet'], ratios['encode/parquet']['median'])}
 
 Per-round ratios (streamed / in memory): {json.dumps({k: [round(x, 3) for x in v['rounds']] for k, v in ratios.items()})}.
 {NOTES if args.threads == 1 else ""}"""
