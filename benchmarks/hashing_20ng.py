@@ -327,8 +327,9 @@ def plot(curves, tf_prec, tf_rec, bit_list, corpus, filename):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    for ax, bits in zip(axes, (32, 128) if 128 in bit_list else (bit_list[0], bit_list[-1])):
+    shown = (32, 128) if {32, 128} <= set(bit_list) else tuple(dict.fromkeys((bit_list[0], bit_list[-1])))
+    fig, axes = plt.subplots(1, len(shown), figsize=(5.5 * len(shown), 4.2), squeeze=False)
+    for ax, bits in zip(axes[0], shown):
         for key, c in curves.items():
             name, b = key.rsplit(" ", 1)
             if int(b) == bits:
@@ -341,7 +342,7 @@ def plot(curves, tf_prec, tf_rec, bit_list, corpus, filename):
         ax.set_ylabel("precision")
         ax.set_title(f"{corpus}, {bits} bits (Hamming radius 0..{bits})")
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
+    axes[0][0].legend(fontsize=8)
     fig.tight_layout()
     path = RESULTS / filename
     RESULTS.mkdir(parents=True, exist_ok=True)
