@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -214,7 +215,8 @@ def main() -> None:
     quick = args.quick
     t_start = time.perf_counter()
     root = data_dir() / "20news-bydate"
-    train, test = (TEXTS[args.text](load_20newsgroups(root, split, remove=TEXT_REMOVE[args.text]))
+    form = TEXTS[args.text]
+    train, test = (form.transform(load_20newsgroups(root, split, remove=form.remove))
                    for split in ("train", "test"))
     if args.split == "random":
         train, test = random_split(train, test)
@@ -309,8 +311,8 @@ def main() -> None:
         "" if args.text == "stripped" else "_" + args.text.replace("-", "_")) + (
         "" if args.split == "bydate" else "_random_split")
     figure = plot(curves, tf_prec, tf_rec, bit_list, "20 Newsgroups", f"{page}_pr.png")
-    payload = {"setup": {"text": args.text, "split": args.split, "vocab": args.vocab, "epochs": epochs, "hidden": list(hidden),
-                         "lr": args.lr, "seeds": seeds, "k": K, "radius": args.radius,
+    payload = {"setup": {"text": args.text, "split": args.split, "vocab": args.vocab,
+                         "epochs": epochs, "hidden": list(hidden), "lr": args.lr, "seeds": seeds, "k": K, "radius": args.radius,
                          "dropped_empty": dropped, "n_database": int(tr.shape[0]),
                          "n_queries": int(te.shape[0])},
                "validation": val_rows, "chosen": {k: v[1] for k, v in chosen.items()},
@@ -382,13 +384,6 @@ def from_subject(corpus):
     return dataclasses.replace(corpus, texts=[keep(t) for t in corpus.texts])
 
 
-TEXT_NOTES = {
-    "stripped": 'headers, signatures and\nquoted lines stripped as scikit-learn\'s `remove=("headers", "footers", "quotes")` does\n'
-                "(the From and Subject lines name the author and the thread)",
-    "from-subject": "each post whole (quotes and signatures kept) with only its\nFrom and Subject "
-                    "header lines: the 20news-18828 form that VDSH and NASH used, rebuilt from\nthe "
-                    "bydate archive",
-}
 SPLIT_NOTES = {
     "bydate": "Split: the archive's own, by posting date.",
     "random": "Split: the 18,846 posts shuffled (seed 0) and cut at the archive's sizes, as\nVDSH's and "
@@ -403,13 +398,34 @@ PROTOCOL_DISTANCE = {
     ("from-subject", "random"): "VDSH's text form and a random split, as theirs; the vocabulary is\n"
                                 "this run's (see above), the split's sizes the bydate archive's.",
 }
-# How each --text form is read: what load_20newsgroups strips, then a further pass.
-TEXT_REMOVE = {"stripped": ("headers", "footers", "quotes"), "from-subject": ()}
-TEXTS = {"stripped": lambda corpus: corpus, "from-subject": from_subject}
+
+
+@dataclass(frozen=True)
+class TextForm:
+    """One --text form: what load_20newsgroups strips, the pass after it, and how the page
+    names it (``title`` after "20 Newsgroups", ``note`` in the protocol sentence)."""
+
+    remove: tuple[str, ...]
+    transform: Callable
+    title: str
+    note: str
+
+
+TEXTS = {
+    "stripped": TextForm(
+        ("headers", "footers", "quotes"), lambda corpus: corpus, "",
+        'headers, signatures and\nquoted lines stripped as scikit-learn\'s `remove=("headers", '
+        '"footers", "quotes")` does\n(the From and Subject lines name the author and the thread)'),
+    "from-subject": TextForm(
+        (), from_subject, " in the 20news-18828 form",
+        "each post whole (quotes and signatures kept) with only its\nFrom and Subject header "
+        "lines: the 20news-18828 form that VDSH and NASH used, rebuilt from\nthe bydate archive"),
+}
 
 
 def markdown(args, p, best, figure, ball):
     s = p["setup"]
+    text, split = s.get("text", "stripped"), s.get("split", "bydate")  # older pages lack them
     val = "\n".join(f"| {v['model']} | " + ", ".join(f"{k}={v[k]}" for k in v if k not in ("model", "val_p@100"))
                     + f" | {v['val_p@100']:.3f} |" for v in p["validation"])
     lat_cols = [k for k in p["latency"][0] if k not in ("replication", "database", "mean_found")]
@@ -417,11 +433,11 @@ def markdown(args, p, best, figure, ball):
                     + " | ".join(f"{r[k]:,.0f}" for k in lat_cols) + " |" for r in p["latency"])
     big = p["latency"][-1]
     ratio = big["TF-IDF cosine (brute force)"] / big["hash table"]
-    return f"""# Semantic hashing on 20 Newsgroups{'' if s.get('text', 'stripped') == 'stripped' else ' in the 20news-18828 form'}
+    return f"""# Semantic hashing on 20 Newsgroups{TEXTS[text].title}
 
-Protocol: 20 Newsgroups "bydate" (`../shared/data/20news-bydate`), {TEXT_NOTES[s.get('text', 'stripped')]}; TF-IDF (sublinear tf, English stop words) over the
+Protocol: 20 Newsgroups "bydate" (`../shared/data/20news-bydate`), {TEXTS[text].note}; TF-IDF (sublinear tf, English stop words) over the
 {s['vocab']:,} most frequent training words; documents with no vocabulary word dropped
-({s['dropped_empty'][0]} train, {s['dropped_empty'][1]} test). {SPLIT_NOTES[s.get('split', 'bydate')]} The {s['n_database']:,} training
+({s['dropped_empty'][0]} train, {s['dropped_empty'][1]} test). {SPLIT_NOTES[split]} The {s['n_database']:,} training
 documents are the database, the {s['n_queries']:,} test documents the queries; relevant = same
 newsgroup; precision@{s['k']} by exact Hamming k-NN (ties broken by a seeded shuffle of the
 database). Models read each document's TF-IDF row normalised to sum 1 and reconstruct it with a
@@ -447,7 +463,7 @@ Validation (32 bits, p@100):
 Published: NASH (Shen et al. 2018) reports precision@100 on 20 Newsgroups around 0.5–0.6 at
 32 bits under VDSH's protocol: 20news-18828 (posts whole, From and Subject headers kept), a
 random train/test split, a 10,000-word vocabulary. Its table could not be retrieved here to
-quote number for number. This run: {PROTOCOL_DISTANCE[(s.get('text', 'stripped'), s.get('split', 'bydate'))]}
+quote number for number. This run: {PROTOCOL_DISTANCE[(text, split)]}
 Exact TF-IDF cosine, the usual ceiling, reaches {p['tfidf_cosine_p@100']:.3f} here.
 
 ## Precision–recall over Hamming radius
