@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import time
 from collections.abc import Callable
 
 import torch
@@ -166,6 +167,22 @@ class _PhaseModule(nn.Module):
         return self.loss_terms(x, y)
 
 
+_DRAIN_S = 0.25
+
+
 def _destroy() -> None:
+    """Leave the group at exit, together, and let gloo's worker threads finish first.
+
+    A gloo worker thread frees each finished collective (and the tensors it holds, which
+    Python created, so freeing them takes the GIL) a moment *after* the waiting thread was
+    told it completed. If the interpreter is already finalizing then, the worker cannot take
+    the GIL and the process aborts in C++ ("terminate called without an active exception",
+    SIGABRT) after a run that succeeded. ``destroy_process_group`` does not join the workers
+    (DistributedDataParallel keeps the group alive), and PyTorch offers no call that does, so
+    every rank meets at a barrier (no rank tears down while rank 0 still writes), leaves the
+    group, then sleeps briefly with the GIL released so the workers can drop what they hold.
+    """
     if dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
+        time.sleep(_DRAIN_S)
