@@ -142,6 +142,14 @@ DETECTORS: dict[str, Callable] = {
     "aelab-spread": previous_variant(latent_dim="spread"),  # members of code sizes c, c/2, 2c
     "aelab-bootstrap-member-norm": previous_variant(bootstrap=True, normalization="member"),
     "aelab-bootstrap-5-members": previous_variant(bootstrap=True, n_members=5),
+    # Variants of today's defaults (bootstrap members, member normalisation), issue 22's
+    # fourth round: denoising members, a larger step, weight decay.
+    "aelab-denoising-gaussian": aelab_variant(model="denoising",
+                                              model_params={"corruption": "gaussian", "noise": 0.2}),
+    "aelab-denoising-masking": aelab_variant(model="denoising",
+                                             model_params={"corruption": "masking", "noise": 0.1}),
+    "aelab-lr-3e-3": aelab_variant(lr=3e-3),
+    "aelab-weight-decay": aelab_variant(weight_decay=1e-4),
     "pyod-AutoEncoder": pyod_autoencoder,
     "pyod-VAE": pyod_vae,
     "IsolationForest": lambda c, s: Sklearnish(IsolationForest(contamination=c, random_state=s)),
