@@ -28,6 +28,8 @@ from aelab.applications.hashing import (
     binary_codes,
     document_features,
     hamming_pr_curve,
+    nearest_documents,
+    neighbor_targets,
     precision_at_k,
 )
 from aelab.core.hashing import hamming_ball_size, median_thresholds, pack_bits
@@ -119,19 +121,44 @@ def add_model_options(parser, seeds=3):
     parser.add_argument("--lr", type=float, default=3e-3)
 
 
-def semantic_hashing_params(hidden, noise_std, epochs):
-    """The code noise grows over the first half of training, then holds."""
-    return {"hidden": hidden, "noise_std": noise_std, "noise_ramp_epochs": epochs // 2}
+def semantic_hashing_params(hidden, noise_std, epochs, neighbors=0):
+    """The code noise grows over the first half of training, then holds. ``neighbors``: the
+    documents each one is pooled with in the reconstruction target (not a model option)."""
+    return {"hidden": hidden, "noise_std": noise_std, "noise_ramp_epochs": epochs // 2,
+            "neighbors": neighbors}
 
 
-def nash_params(hidden, beta):
-    return {"hidden": hidden, "beta": beta}
+def nash_params(hidden, beta, neighbors=0):
+    return {"hidden": hidden, "beta": beta, "neighbors": neighbors}
 
 
-def train_model(name, params, X, bits, seed, epochs, lr):
+class NeighborTargets:
+    """The reconstruction targets of a database: each row of ``X`` pooled with its ``k``
+    nearest documents by TF-IDF cosine (``words``), for any ``k`` up to the largest asked
+    (the neighbours are found once, for that largest ``k``)."""
+
+    def __init__(self, X, words, max_k: int):
+        self.X = X
+        self.idx = nearest_documents(words, max_k) if max_k else None
+        self.cache: dict[int, np.ndarray] = {}
+
+    def __call__(self, k: int):
+        if not k:
+            return None
+        if k not in self.cache:
+            self.cache[k] = neighbor_targets(self.X, self.idx[:, :k])
+        return self.cache[k]
+
+
+def train_model(name, params, X, bits, seed, epochs, lr, targets=None):
+    """``params`` with ``neighbors`` > 0 train on ``targets(neighbors)`` as the rows to
+    reconstruct (a :class:`NeighborTargets` of ``X``)."""
+    params = dict(params)
+    k = params.pop("neighbors", 0)
     model = aelab.create(name, input_shape=X.shape[1], latent_dim=bits, seed=seed,
                          likelihood="multinomial", **params)
-    aelab.train(model, X, epochs=epochs, batch_size=100, lr=lr, seed=seed, device="cpu")
+    aelab.train(model, X, targets(k) if k else None, epochs=epochs, batch_size=100, lr=lr,
+                seed=seed, device="cpu")
     return model
 
 
@@ -154,13 +181,14 @@ def evaluate(chosen, X_db, X_q, db, q, y_db, y_q, bit_list, seeds, epochs, lr, k
     the same rows summing to 1, the models' input) at each code length: aelab's models
     (``chosen``: name → params) trained on the database over ``seeds`` seeds, and the baselines."""
     rows, curves, codes = [], {}, {}
+    targets = NeighborTargets(X_db, db, max(p.get("neighbors", 0) for p in chosen.values()))
     for bits in bit_list:
         row = {"bits": bits}
         for name, params in chosen.items():
             ps, fit_s = [], []
             for seed in range(seeds):
                 t0 = time.perf_counter()
-                model = train_model(name, params, X_db, bits, seed, epochs, lr)
+                model = train_model(name, params, X_db, bits, seed, epochs, lr, targets)
                 fit_s.append(time.perf_counter() - t0)
                 c_db, c_q = binary_codes(model, X_db), binary_codes(model, X_q)
                 ps.append(precision_at_k(c_q, c_db, y_q, y_db, bits, K))
@@ -198,6 +226,9 @@ def main() -> None:
     add_model_options(parser)
     parser.add_argument("--noise-grid", type=float, nargs="+", default=[2.0])
     parser.add_argument("--beta-grid", type=float, nargs="+", default=[0.02])
+    parser.add_argument("--neighbors-grid", type=int, nargs="+", default=[0, 20, 50, 100],
+                        help="documents each one is pooled with in the reconstruction target "
+                             "(NbrReg; 0: its own words), chosen on validation")
     parser.add_argument("--radius", type=int, default=2)
     parser.add_argument("--text", default="stripped", choices=list(TEXTS),
                         help="stripped: headers, signatures and quotes removed (the recorded "
@@ -229,10 +260,11 @@ def main() -> None:
     perm = np.random.default_rng(0).permutation(tr.shape[0])
     tr, y_tr = tr[perm], y_tr[perm]
     epochs, seeds, bit_list = args.epochs, args.seeds, args.bits
-    noise_grid, beta_grid = args.noise_grid, args.beta_grid
+    noise_grid, beta_grid, nbr_grid = args.noise_grid, args.beta_grid, args.neighbors_grid
     if quick:
         tr, y_tr, te, y_te = tr[:1500], y_tr[:1500], te[:300], y_te[:300]
-        epochs, seeds, bit_list, noise_grid, beta_grid = 2, 1, [16], noise_grid[:1], beta_grid[:1]
+        epochs, seeds, bit_list = 2, 1, [16]
+        noise_grid, beta_grid, nbr_grid = noise_grid[:1], beta_grid[:1], nbr_grid[-1:]
     hidden = tuple(args.hidden)
     X_tr, X_te = document_features(tr), document_features(te)
     print(f"vocabulary {args.vocab}; database {tr.shape[0]}, queries {te.shape[0]} "
@@ -242,11 +274,13 @@ def main() -> None:
     n_val = 300 if quick else 2000
     vb = 32 if not quick else bit_list[0]
     Xa, Xv, ya, yv = X_tr[:-n_val], X_tr[-n_val:], y_tr[:-n_val], y_tr[-n_val:]
-    grid = [("semantic_hashing", semantic_hashing_params(hidden, s, epochs)) for s in noise_grid]
-    grid += [("nash", nash_params(hidden, b)) for b in beta_grid]
+    grid = [("semantic_hashing", semantic_hashing_params(hidden, s, epochs, k))
+            for s in noise_grid for k in nbr_grid]
+    grid += [("nash", nash_params(hidden, b, k)) for b in beta_grid for k in nbr_grid]
+    val_targets = NeighborTargets(Xa, tr[:-n_val], max(nbr_grid))
     val_rows, chosen = [], {}
     for name, params in grid:
-        model = train_model(name, params, Xa, vb, 0, epochs, args.lr)
+        model = train_model(name, params, Xa, vb, 0, epochs, args.lr, val_targets)
         p = precision_at_k(binary_codes(model, Xv), binary_codes(model, Xa), yv, ya, vb, K)
         val_rows.append({"model": name, **{k: v for k, v in params.items() if k != "hidden"},
                          "val_p@100": p})
@@ -423,6 +457,17 @@ TEXTS = {
 }
 
 
+def neighbor_note(chosen) -> str:
+    """How the chosen settings pool each document with its neighbours in the target."""
+    ks = {name: params.get("neighbors", 0) for name, params in chosen.items()}
+    if not any(ks.values()):
+        return ""
+    said = ", ".join(f"`{name}` {k}" for name, k in ks.items())
+    return (" — the target pooled (averaged) with the rows of the document's k nearest "
+            f"database documents by TF-IDF cosine, k chosen on validation ({said}; NbrReg, "
+            "Chaidaroon, Ebesu & Fang, SIGIR 2018), while the code reads the document alone")
+
+
 def markdown(args, p, best, figure, ball):
     s = p["setup"]
     text, split = s.get("text", "stripped"), s.get("split", "bydate")  # older pages lack them
@@ -441,7 +486,7 @@ Protocol: 20 Newsgroups "bydate" (`../shared/data/20news-bydate`), {TEXTS[text].
 documents are the database, the {s['n_queries']:,} test documents the queries; relevant = same
 newsgroup; precision@{s['k']} by exact Hamming k-NN (ties broken by a seeded shuffle of the
 database). Models read each document's TF-IDF row normalised to sum 1 and reconstruct it with a
-softmax over words (`likelihood="multinomial"`); {s['vocab']}-{'-'.join(map(str, s['hidden']))}-b
+softmax over words (`likelihood="multinomial"`){neighbor_note(p["chosen"])}; {s['vocab']}-{'-'.join(map(str, s['hidden']))}-b
 encoder, mirrored decoder, Adam lr {s['lr']}, batch 100, {s['epochs']} epochs; codes
 thresholded at 0.5. Mean ± std over {s['seeds']} seeds; baselines are deterministic given
 their seed (0). Settings chosen on a validation split (the last 2,000 shuffled training

@@ -105,6 +105,11 @@ def main() -> None:
                         help="semantic_hashing's code noise (chosen on 20 Newsgroups)")
     parser.add_argument("--beta", type=float, default=0.02,
                         help="nash's KL weight (chosen on 20 Newsgroups)")
+    parser.add_argument("--sh-neighbors", type=int, default=100,
+                        help="semantic_hashing's neighbours pooled into the target (chosen on "
+                             "20 Newsgroups)")
+    parser.add_argument("--nash-neighbors", type=int, default=20,
+                        help="nash's neighbours pooled into the target (chosen on 20 Newsgroups)")
     parser.add_argument("--min-section", type=int, default=200,
                         help="keep sections with at least this many documents")
     parser.add_argument("--database", type=int, default=15000,
@@ -148,8 +153,9 @@ def main() -> None:
     if quick:
         epochs, seeds, bit_list = 2, 1, [16]
     hidden = tuple(args.hidden)
-    chosen = {"semantic_hashing": ng.semantic_hashing_params(hidden, args.noise_std, epochs),
-              "nash": ng.nash_params(hidden, args.beta)}
+    chosen = {"semantic_hashing": ng.semantic_hashing_params(hidden, args.noise_std, epochs,
+                                                             args.sh_neighbors),
+              "nash": ng.nash_params(hidden, args.beta, args.nash_neighbors)}
     ceiling, tf_prec, tf_rec = ng.tfidf_precision(db, q, y_db, y_q)
     print(f"TF-IDF cosine p@{K} {ceiling:.4f}", flush=True)
     ev = ng.evaluate(chosen, X_db, X_q, db, q, y_db, y_q, bit_list, seeds, epochs, args.lr,

@@ -8,7 +8,15 @@ import pytest
 import torch
 
 import aelab
-from aelab.applications.hashing import ITQ, HashIndex, document_features, hamming_pr_curve, precision_at_k
+from aelab.applications.hashing import (
+    ITQ,
+    HashIndex,
+    document_features,
+    hamming_pr_curve,
+    nearest_documents,
+    neighbor_targets,
+    precision_at_k,
+)
 from aelab.core.hashing import (
     bernoulli_kl_uniform,
     hamming_ball,
@@ -161,6 +169,66 @@ def test_semantic_hashing_noise_follows_the_schedule_and_saturates_codes(tiny_da
     assert saturated[4.0] > 0.7 and saturated[4.0] > saturated[0.0] + 0.2, saturated
 
 
+def test_nearest_documents_are_the_most_cosine_similar_others_nearest_first():
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    words = sp.random(120, 40, density=0.15, random_state=1, format="csr") * 3.0
+    words = words[np.asarray(words.sum(1)).ravel() > 0]
+    idx = nearest_documents(words, 7, block=16)  # several blocks, the last one short
+    dense = words.toarray()
+    unit = dense / np.linalg.norm(dense, axis=1, keepdims=True)
+    sim = unit @ unit.T
+    np.fill_diagonal(sim, -np.inf)
+    for i in rng.choice(len(dense), 20, replace=False):
+        got = sim[i, idx[i]]
+        assert i not in idx[i]
+        assert np.all(np.diff(got) <= 1e-12)  # nearest first
+        assert got[-1] >= np.sort(sim[i])[-7] - 1e-12  # none closer left out
+    with pytest.raises(ValueError, match="k must be between 1"):
+        nearest_documents(words, words.shape[0])
+
+
+def test_neighbor_targets_average_a_row_with_its_neighbours_and_stay_distributions():
+    rng = np.random.default_rng(0)
+    X = rng.random((30, 9)).astype(np.float32)
+    X /= X.sum(1, keepdims=True)
+    nbrs = np.stack([rng.choice(np.delete(np.arange(30), i), 4, replace=False) for i in range(30)])
+    T = neighbor_targets(X, nbrs)
+    assert T.dtype == np.float32
+    np.testing.assert_allclose(T[5], (X[5] + X[nbrs[5]].sum(0)) / 5, rtol=1e-6)
+    np.testing.assert_allclose(T.sum(1), 1.0, rtol=1e-5)
+    with pytest.raises(ValueError, match="indices of shape"):
+        neighbor_targets(X, nbrs[:10])
+
+
+@pytest.mark.parametrize("name", ["semantic_hashing", "nash"])
+def test_hashing_models_reconstruct_the_rows_given_as_y(name):
+    """With float rows y the recon term is the multinomial NLL of y under the decoder's
+    softmax of x's code; integer y (class labels) are ignored; a wrong width is refused."""
+    rng = np.random.default_rng(0)
+    x = rng.random((16, 10)).astype(np.float32)
+    x /= x.sum(1, keepdims=True)
+    t = np.roll(x, 3, axis=1)
+    model = aelab.create(name, input_shape=10, latent_dim=4, hidden=(8,), seed=0,
+                         likelihood="multinomial")
+    model.eval()  # deterministic codes: the recon terms can be compared
+    xt, tt = torch.from_numpy(x), torch.from_numpy(t)
+    with torch.no_grad():
+        out = model.decoder((model.encode(xt) > 0.5).float()) if name == "nash" else \
+            model.decoder(model.encoder(xt))
+        want = -(tt * torch.log_softmax(out, 1)).sum(1).mean()
+        got = model.loss_terms(xt, tt)["recon"]
+        own = model.loss_terms(xt, None)["recon"]
+        labels = model.loss_terms(xt, torch.zeros(16, dtype=torch.int64))["recon"]
+    torch.testing.assert_close(got, want)
+    assert not torch.isclose(got, own) and torch.equal(labels, own)
+    with pytest.raises(ValueError, match="reads y as the rows to reconstruct"):
+        model.loss_terms(xt, tt[:, :6])
+    with pytest.raises(ValueError, match="cannot also be conditioned"):
+        aelab.create(name, input_shape=10, n_classes=3)
+
+
 TEXTS = ["the cat sat on the mat", "a cat and a kitten", "dogs bark at the mail carrier",
          "the dog chased a cat", "stock markets fell sharply", "investors sold shares today",
          "markets rallied as shares rose", "the kitten chased the dog"] * 5
@@ -181,6 +249,33 @@ def test_semantic_hasher_fit_index_query_save_load(tmp_path):
     back = load(tmp_path / "h")
     np.testing.assert_array_equal(back.transform(TEXTS), codes)
     np.testing.assert_array_equal(back.query(["markets and shares"], k=5), knn)
+
+
+def test_semantic_hasher_trains_on_documents_pooled_with_their_neighbours():
+    from aelab.sklearn import SemanticHasher
+
+    def codes(k):
+        return SemanticHasher(n_bits=8, hidden=(16,), epochs=60, batch_size=10, lr=1e-2,
+                              vocabulary_size=50, neighbors=k).fit(TEXTS).transform(TEXTS)
+
+    # TEXTS holds each text 5 times: its 4 nearest documents are its copies, so pooling with
+    # them changes no target and no code; 10 neighbours reach other texts and change both
+    np.testing.assert_array_equal(codes(4), codes(0))
+    assert not np.array_equal(codes(10), codes(0))
+    with pytest.raises(ValueError, match="neighbors"):
+        SemanticHasher(neighbors=-1).fit(TEXTS)
+
+
+def test_semantic_hasher_saved_before_neighbours_loads_as_fitted_without(tmp_path):
+    import json
+
+    from aelab.sklearn import SemanticHasher
+
+    SemanticHasher(n_bits=8, hidden=(16,), epochs=1, vocabulary_size=50).fit(TEXTS).save(tmp_path)
+    doc = json.loads((tmp_path / "estimator.json").read_text())
+    del doc["params"]["neighbors"]
+    (tmp_path / "estimator.json").write_text(json.dumps(doc))
+    assert SemanticHasher.load(tmp_path).neighbors == 0
 
 
 def test_semantic_hasher_bad_input():

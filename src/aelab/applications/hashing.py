@@ -53,6 +53,53 @@ def document_features(matrix) -> np.ndarray:
     return np.asarray((sp.diags(1.0 / totals) @ matrix).toarray(), dtype=np.float32)
 
 
+def nearest_documents(tfidf, k: int, block: int = 512) -> np.ndarray:
+    """Indices ``(n, k)`` of each document's ``k`` nearest other documents by cosine
+    similarity of its TF-IDF row (nearest first; ties by index). Exact, by blocks of
+    ``block`` rows: time grows as n², memory as ``block × n``."""
+    tfidf = sp.csr_matrix(tfidf, dtype=np.float64)
+    n = tfidf.shape[0]
+    k = int(k)
+    if not 1 <= k < n:
+        raise ValueError(f"k must be between 1 and the number of documents - 1 ({n - 1}); got {k}.")
+    norms = np.sqrt(np.asarray(tfidf.multiply(tfidf).sum(1)).ravel())
+    unit = sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ tfidf
+    out = np.empty((n, k), dtype=np.int64)
+    for lo in range(0, n, block):
+        hi = min(lo + block, n)
+        sim = (unit[lo:hi] @ unit.T).toarray()
+        sim[np.arange(hi - lo), np.arange(lo, hi)] = -np.inf  # not its own neighbour
+        part = np.argpartition(-sim, k - 1, axis=1)[:, :k]
+        # nearest first; a stable sort on (−similarity, index) breaks ties by index
+        rows = np.arange(hi - lo)[:, None]
+        order = np.lexsort((part, -sim[rows, part]), axis=1)
+        out[lo:hi] = part[rows, order]
+    return out
+
+
+def neighbor_targets(X, neighbors) -> np.ndarray:
+    """Each row of ``X`` averaged with the rows of its neighbours (``neighbors``: indices
+    ``(n, k)``, e.g. from :func:`nearest_documents`): ``(x_i + Σ_j x_j) / (k + 1)``.
+
+    The rows a hashing model learns to reconstruct from ``x_i`` alone when trained with
+    ``y=neighbor_targets(...)`` (a model that ``reconstructs_y``). A short document names few
+    of its topic's words; pooled with its nearest documents', the target spells the topic
+    out, and the code is pushed to carry it rather than the document's rarest words
+    (NbrReg: Chaidaroon, Ebesu & Fang, SIGIR 2018). Rows that sum to 1 stay so.
+    """
+    X = np.asarray(X)
+    neighbors = np.asarray(neighbors)
+    if neighbors.ndim != 2 or neighbors.shape[0] != X.shape[0]:
+        raise ValueError(f"neighbors must be indices of shape (n, k) with n = {X.shape[0]} rows "
+                         f"of X; got shape {neighbors.shape}.")
+    n, k = neighbors.shape
+    weights = sp.csr_matrix((np.full(n * (k + 1), 1.0 / (k + 1)),
+                             (np.repeat(np.arange(n), k + 1),
+                              np.column_stack([np.arange(n), neighbors]).ravel())),
+                            shape=(n, n))
+    return np.asarray(weights @ X.reshape(n, -1), dtype=X.dtype).reshape(X.shape)
+
+
 # --------------------------------------------------------------------------- binary codes
 def binary_codes(model, X, thresholds=None, batch_size: int = 1024) -> np.ndarray:
     """Packed binary codes of ``X`` by a trained model: ``encode(X) > threshold``.

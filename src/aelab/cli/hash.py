@@ -29,9 +29,12 @@ def add_parser(sub):
     fit = actions.add_parser("fit", help="learn binary codes from texts", formatter_class=Formatter)
     fit.add_argument("--texts", required=True, help="directory of text files, or a file of lines")
     fit.add_argument("--bits", type=int, default=32, help="code length")
-    fit.add_argument("--model", default="nash", choices=["nash", "semantic_hashing"])
+    fit.add_argument("--model", default="semantic_hashing", choices=["semantic_hashing", "nash"])
     fit.add_argument("--vocabulary-size", type=int, default=2000)
-    fit.add_argument("--epochs", type=int, default=20)
+    fit.add_argument("--neighbors", type=int, default=100,
+                     help="reconstruct each document pooled with this many nearest documents' "
+                          "words (0: its own words only)")
+    fit.add_argument("--epochs", type=int, default=15)
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--out", required=True, help="directory to save the hasher to")
     fit.set_defaults(func=run_fit)
@@ -51,7 +54,8 @@ def add_parser(sub):
 
 def run_fit(args) -> int:
     hasher = SemanticHasher(model=args.model, n_bits=args.bits,
-                            vocabulary_size=args.vocabulary_size, epochs=args.epochs,
+                            vocabulary_size=args.vocabulary_size, neighbors=args.neighbors,
+                            epochs=args.epochs,
                             random_state=args.seed).fit(read_texts(args.texts))
     hasher.save(args.out)
     print(f"saved a {args.bits}-bit {args.model} hasher to {args.out}")

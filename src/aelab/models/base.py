@@ -110,6 +110,9 @@ class Autoencoder(Model):
     can_sample = False  # True: ``prior_dist`` is set, ``sample`` draws new examples
     # True: ``log_weights`` gives importance weights for log p(x), ``feature_nll`` a bound
     has_likelihood = False
+    # True: ``y`` given to ``train`` is the rows to reconstruct (shaped like ``x``), not labels;
+    # e.g. a document's words pooled with its nearest neighbours' (see reconstruction_target)
+    reconstructs_y = False
 
     def __init__(
         self,
@@ -139,6 +142,9 @@ class Autoencoder(Model):
         self.backbone = check_choice(backbone, BACKBONES, "backbone", owner)
         self.preprocess = check_choice(preprocess, Scaler.KINDS, "preprocess", owner)
         self.n_classes = check_number(n_classes, "n_classes", owner, kind=int, low=0)
+        if self.n_classes and self.reconstructs_y:
+            raise ValueError(f"{owner} reads y as the rows to reconstruct, so it cannot also be "
+                             f"conditioned on class labels: leave n_classes at 0 (got {n_classes}).")
 
         self.n_features = math.prod(self.input_shape)
         spec = Backbone(
@@ -356,9 +362,27 @@ class Autoencoder(Model):
         x_in = self.corrupt(x) if self.training else x
         h = self.encoder_output(x_in, y)
         out = self.decoder(self.condition(h, y))
-        terms = self.with_perceptual({"recon": self.lik.reconstruction_loss(out, x).mean()}, x, out)
+        target = self.reconstruction_target(x, y)
+        terms = self.with_perceptual({"recon": self.lik.reconstruction_loss(out, target).mean()},
+                                     target, out)
         terms.update(self.penalties(x_in, h))
         return terms
+
+    def reconstruction_target(self, x: Tensor, y: Tensor | None) -> Tensor:
+        """What the decoder learns to reproduce, given the scaled batch ``x``: ``x`` itself,
+        or, for a model that ``reconstructs_y``, the scaled rows ``y`` when they are given
+        (a document's words pooled with its nearest neighbours', as NbrReg does: Chaidaroon,
+        Ebesu & Fang, *Deep Semantic Text Hashing with Weak Supervision*, SIGIR 2018).
+        The code is still computed from ``x`` alone. Integer ``y`` are class labels, which
+        such a model (unconditional) ignores as every unconditional model does."""
+        if y is None or not self.reconstructs_y or not y.dtype.is_floating_point:
+            return x
+        if y.shape[0] != x.shape[0] or y[0].numel() != self.n_features:
+            raise ValueError(
+                f"{type(self).__name__} reads y as the rows to reconstruct: pass y of shape "
+                f"(n, {self.n_features}), floats like X, or integer class labels, which it "
+                f"ignores (got floats of shape {tuple(y.shape)}).")
+        return self.scaler(y.reshape(x.shape).to(x.dtype))
 
     def training_phases(self) -> list[Phase]:
         """The optimisation phases run on each batch (one, for most models)."""

@@ -34,6 +34,7 @@ class NASH(Autoencoder):
     """
 
     code_threshold = 0.5  # capability: the code is binarised at this fixed threshold
+    reconstructs_y = True  # capability: y = the word rows to reconstruct (e.g. with neighbours')
 
     def __init__(self, input_shape, beta: float = 1.0, data_noise: bool = True,
                  code_activation: str | None = None, **kwargs):
@@ -57,5 +58,5 @@ class NASH(Autoencoder):
         else:
             b = (q > 0.5).to(q.dtype)
         out = self.decoder(self.condition(b, y))
-        return {"recon": self.lik.reconstruction_loss(out, x).mean(),
+        return {"recon": self.lik.reconstruction_loss(out, self.reconstruction_target(x, y)).mean(),
                 "kl": self.beta * bernoulli_kl_uniform(q).mean()}

@@ -46,6 +46,7 @@ class SemanticHashingAE(Autoencoder):
     """
 
     code_threshold = 0.5  # capability: the code is binarised at this fixed threshold
+    reconstructs_y = True  # capability: y = the word rows to reconstruct (e.g. with neighbours')
 
     def __init__(self, input_shape, noise_std: float = 4.0, noise_ramp_epochs: int = 10,
                  code_activation: str | None = None, **kwargs):
