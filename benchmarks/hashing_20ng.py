@@ -376,7 +376,7 @@ def plot(curves, tf_prec, tf_rec, bit_list, corpus, filename):
         ax.set_xscale("log")
         ax.set_xlabel("recall")
         ax.set_ylabel("precision")
-        ax.set_title(f"{corpus}, {bits} bits (Hamming radius 0..{bits})")
+        ax.set_title(f"{corpus}\n{bits} bits, Hamming radius 0..{bits}", fontsize=10)
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=8)
     fig.tight_layout()
