@@ -134,6 +134,20 @@ def figure(codes, labels, path: Path, title: str):
     plt.close(fig)
 
 
+def record(done_file: Path, done: dict) -> dict:
+    """Write the finished runs, merged with what the file holds now: several processes (one
+    per seed) may share a work directory, and each adds only its own keys."""
+    on_disk = json.loads(done_file.read_text()) if done_file.exists() else {}
+    merged = {**on_disk, **done}
+    done_file.write_text(json_text(merged))
+    return merged
+
+
+def labels_file(work: Path, method: str, seed: int) -> Path:
+    """A method's labels and codes on one seed (the page's figure shows the first seed's)."""
+    return work / f"labels_{method}_seed{seed}.npz"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -163,7 +177,7 @@ def main() -> None:
             t = time.perf_counter()
             labels = KMeans(10, n_init=20 if not args.quick else 2, random_state=seed).fit_predict(X)
             done[key] = {**C.clustering_scores(y, labels), "wall_s": time.perf_counter() - t}
-            done_file.write_text(json_text(done))
+            done = record(done_file, done)
         pixel_rows.append(done[key])
         ae, pre_s = pretrained(X, seed, epochs, args.pretrain_optimizer, work)
         if pre_s is not None:
@@ -174,9 +188,8 @@ def main() -> None:
                 continue
             labels, codes, wall, extra = run_method(method, ae, X, seed)
             done[key] = {**C.clustering_scores(y, labels), "wall_s": wall, **extra}
-            if seed == args.seeds[0]:
-                np.savez(work / f"labels_{method}.npz", labels=labels, codes=codes)
-            done_file.write_text(json_text(done))
+            np.savez(labels_file(work, method, seed), labels=labels, codes=codes)
+            done = record(done_file, done)
             print(f"seed {seed} {method}: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float)
                                                         else f"{k} {v}" for k, v in done[key].items()),
                   flush=True)
@@ -204,9 +217,10 @@ def main() -> None:
     pre, _ = stats("pretrain", ("wall_s",))
     fig_name = f"clustering_{args.data}.png"
     best = max(methods, key=lambda m: stats(m)[0]["acc"][0])
-    saved = np.load(work / f"labels_{best}.npz")
+    shown = next(s for s in args.seeds if labels_file(work, best, s).exists())
+    saved = np.load(labels_file(work, best, shown))
     figure(saved["codes"], saved["labels"], RESULTS / fig_name,
-           f"{NAMES[best]} on {args.data} (seed {args.seeds[0]})")
+           f"{NAMES[best]} on {args.data} (seed {shown})")
     n_iter = {m: [done[k].get("iterations") for k in done if k.startswith(m + "/")]
               for m in ("dec", "idec") if m in methods}
     md = f"""# Clustering {args.data} with autoencoders
