@@ -346,7 +346,8 @@ def main() -> None:
         "" if args.split == "bydate" else "_random_split")
     figure = plot(curves, tf_prec, tf_rec, bit_list, "20 Newsgroups", f"{page}_pr.png")
     payload = {"setup": {"text": args.text, "split": args.split, "vocab": args.vocab,
-                         "epochs": epochs, "hidden": list(hidden), "lr": args.lr, "seeds": seeds, "k": K, "radius": args.radius,
+                         "epochs": epochs, "hidden": list(hidden), "lr": args.lr, "seeds": seeds,
+                         "k": K, "radius": args.radius,
                          "dropped_empty": dropped, "n_database": int(tr.shape[0]),
                          "n_queries": int(te.shape[0])},
                "validation": val_rows, "chosen": {k: v[1] for k, v in chosen.items()},

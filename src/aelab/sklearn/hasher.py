@@ -60,10 +60,11 @@ class SemanticHasher(BaseEstimator):
         Encoder hidden widths (the decoder mirrors them).
     neighbors : int, default=100
         The model learns to reconstruct each training document's words pooled with those of
-        its ``neighbors`` nearest training documents (cosine of TF-IDF rows), from the
-        document alone (NbrReg, Chaidaroon et al. 2018); 0: its own words only (the
-        original models). Codes of new documents still come from their own words. Finding
-        the neighbours is exact: its time grows with the square of the number of documents.
+        its ``neighbors`` nearest training documents (cosine of their TF-IDF rows, or of the
+        rows of the matrix ``fit`` was given), from the document alone (NbrReg, Chaidaroon
+        et al. 2018); 0: its own words only (the original models). Codes of new documents
+        still come from their own words. Finding the neighbours is exact: its time grows
+        with the square of the number of documents.
         100 was chosen for ``semantic_hashing`` on 20 Newsgroups' validation split (among 0,
         20, 50, 100; ``nash`` chose 20): see ``benchmarks/results/hashing_20ng.md``.
     epochs : int, default=15
