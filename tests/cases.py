@@ -47,7 +47,8 @@ MODEL_CASES: list[tuple[str, dict]] = [
     ("nash", {}),
     ("nash", {"likelihood": "multinomial", "data_noise": False, "beta": 0.1}),
     ("autorec", {"weight_penalty": 0.01}),
-    ("autorec", {"activation": "tanh", "mask_noise": 0.2}),  # the imputer's denoising form
+    ("autorec", {"activation": "tanh", "mask_noise": 0.2}),  # MIDA's denoising form
+    ("autorec", {"mask_noise": 0.25, "visible_weight": 0.0, "read_mask": True}),  # the imputer's
     ("aae", {"backbone": "conv", "input_shape": (3, 2, 2), "hidden": (8,), "activation": "tanh"}),
     # Convolutional backbone, on the 12 features read as (3, 2, 2) images.
     ("ae", {"backbone": "conv", "input_shape": (3, 2, 2), "hidden": (8,), "activation": "elu"}),

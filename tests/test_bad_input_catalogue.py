@@ -194,6 +194,11 @@ CATALOGUE = [
         ["1"], [1])),
     ("Imputation: a column with no observed value",
      lambda d: AutoencoderImputer(epochs=1).fit(np.column_stack([np.full(20, np.nan), X(d=3)]))),
+    ("Imputation: an array for an imputer fitted on a table with string columns",
+     lambda d: AutoencoderImputer(epochs=1, n_members=1).fit(pd.DataFrame(
+         {"a": [1.0, np.nan, 3.0, 4.0], "kind": ["x", "y", None, "x"]})).transform(X(d=2))),
+    ("Imputation model: masked modelling with nothing hidden",
+     lambda d: aelab.create("autorec", input_shape=4, visible_weight=0.0)),
     ("Hashing: a document with no word of the vocabulary",
      lambda d: _fitted_hasher().transform(["zzzz qqqq"])),
     ("Hashing: radius larger than the code", lambda d: _fitted_hasher().index(

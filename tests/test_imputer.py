@@ -1,5 +1,7 @@
 """AutoencoderImputer: fills only the gaps, keeps observed values, passes scikit-learn's checks."""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -50,6 +52,57 @@ def test_autorec_loss_does_not_read_missing_inputs():
     np.testing.assert_array_equal(x_hat, model.reconstruct(np.nan_to_num(x.numpy())))
 
 
+def test_masked_modelling_scores_only_the_hidden_entries():
+    model = aelab.create("autorec", input_shape=6, latent_dim=4, seed=0, mask_noise=0.4,
+                         visible_weight=0.0, read_mask=True).train()
+    x = torch.randn(8, 6)
+    x[0, 1] = x[3, 4] = float("nan")
+    torch.manual_seed(3)
+    recon = model.loss_terms(x)["recon"]
+    torch.manual_seed(3)  # the same entries hidden
+    hide = torch.rand(x.shape) < 0.4
+    seen = ~hide & ~torch.isnan(x)
+    x_hat = model.decoder(model.encoder(torch.nan_to_num(x.masked_fill(hide, 0.0)), seen.float()))
+    scored = hide & ~torch.isnan(x)
+    torch.testing.assert_close(recon, ((x_hat - torch.nan_to_num(x)) ** 2 * scored).sum(1).mean())
+    # visible_weight = w adds w × the seen entries' error
+    half = aelab.create("autorec", input_shape=6, latent_dim=4, seed=0, mask_noise=0.4,
+                        visible_weight=0.5, read_mask=True).train()
+    torch.manual_seed(3)
+    torch.testing.assert_close(half.loss_terms(x)["recon"], (
+        (x_hat - torch.nan_to_num(x)) ** 2 * (scored + 0.5 * seen)).sum(1).mean())
+
+
+def test_reading_the_mask_tells_a_seen_zero_from_a_gap():
+    model = aelab.create("autorec", input_shape=6, latent_dim=4, seed=0, mask_noise=0.2,
+                         read_mask=True).eval()
+    x = np.array([[5.0, np.nan, 3.0, np.nan, 1.0, 4.0]], dtype=np.float32)
+    assert not np.allclose(model.reconstruct(x), model.reconstruct(np.nan_to_num(x)))
+    assert sum(p.numel() for p in model.encoder.parameters()) == (6 + 6) * 4 + 4
+
+
+def test_nothing_to_learn_is_refused():
+    with pytest.raises(ValueError, match="set mask_noise > 0"):
+        aelab.create("autorec", input_shape=6, visible_weight=0.0)
+
+
+def test_validation_holds_out_entries_of_every_row():
+    from aelab.sklearn.imputer import _loaders
+
+    Z = torch.randn(200, 5)
+    Z[torch.rand(Z.shape) < 0.2] = float("nan")
+    data, validation = _loaders(Z, 0.1, 32, seed=0)
+    (x_train,) = data.dataset.tensors
+    x_val, target = validation.dataset.tensors
+    held = torch.isnan(x_train) & ~torch.isnan(Z)
+    assert 0.05 < held.sum() / (~torch.isnan(Z)).sum() < 0.15  # about 10% of the observed entries
+    assert x_train.shape == Z.shape  # every row trains
+    rows = held.any(1)
+    torch.testing.assert_close(x_val, x_train[rows], equal_nan=True)
+    assert (~torch.isnan(target) == held[rows]).all()  # scored exactly where held out
+    torch.testing.assert_close(target[held[rows]], Z[rows][held[rows]])
+
+
 def _gappy(seed=0, n=300, rate=0.2):
     rng = np.random.default_rng(seed)
     z = rng.normal(size=(n, 2))
@@ -97,6 +150,34 @@ def test_save_load_round_trip(tmp_path):
     imp = AutoencoderImputer(**TINY, n_rounds=2).fit(Xg)
     imp.save(tmp_path / "imp")
     back = aelab.sklearn.load(tmp_path / "imp")
+    assert len(back.models_) == 3
+    np.testing.assert_array_equal(imp.transform(Xg), back.transform(Xg))
+
+
+def test_the_members_predictions_are_averaged():
+    _, Xg, gaps = _gappy()
+    imp = AutoencoderImputer(**TINY).fit(Xg)
+    by_member = []
+    for model in imp.models_:
+        single = copy.copy(imp)
+        single.models_ = [model]
+        by_member.append(single.transform(Xg))
+    np.testing.assert_allclose(imp.transform(Xg), np.mean(by_member, axis=0), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(by_member[0][gaps], by_member[1][gaps])  # the seeds differ
+
+
+def test_an_imputer_saved_with_one_network_loads(tmp_path):
+    import json
+
+    _, Xg, _ = _gappy()
+    imp = AutoencoderImputer(**TINY, n_members=1).fit(Xg)
+    imp.save(tmp_path)
+    doc = json.loads((tmp_path / "estimator.json").read_text())
+    del doc["params"]["n_members"], doc["fitted"]["models"]  # the format before members
+    doc["fitted"]["history_"] = doc["fitted"]["history_"][0]
+    (tmp_path / "estimator.json").write_text(json.dumps(doc))
+    back = AutoencoderImputer.load(tmp_path)
+    assert back.n_members == 1 and len(back.history_) == 1
     np.testing.assert_array_equal(imp.transform(Xg), back.transform(Xg))
 
 

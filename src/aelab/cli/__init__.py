@@ -17,6 +17,7 @@ from aelab.cli import (
     encode,
     evaluate,
     hash,
+    impute,
     list_models,
     pretrain,
     recommend,
@@ -28,7 +29,7 @@ from aelab.core.optional import MissingExtra
 from aelab.core.version import __version__
 
 COMMANDS = [list_models, train, evaluate, encode, sample, pretrain, detect, cluster, recommend,
-            report, hash, demo]
+            impute, report, hash, demo]
 
 
 def build_parser() -> argparse.ArgumentParser:

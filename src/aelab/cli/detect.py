@@ -19,9 +19,9 @@ import numpy as np
 
 from aelab.applications.detection import AUTO_NEIGHBORS, NEIGHBOR_MAX_CODE, top_features
 from aelab.cli.options import Formatter, add_chunk_option
+from aelab.cli.tables import add_column_options, read_table
 from aelab.core.io import AtomicFile, directory_lock
 from aelab.core.optional import require
-from aelab.data.files import read_file
 from aelab.data.streaming import NpyChunks, parquet_frames
 from aelab.models import list_models
 from aelab.sklearn import AutoencoderOutlierDetector
@@ -65,33 +65,6 @@ def add_parser(sub):
     score.add_argument("--top", type=int, default=3, help="contributing features listed per row")
     add_chunk_option(score)
     score.set_defaults(func=run_score)
-
-
-def add_column_options(p) -> None:
-    p.add_argument("--id-column", default=None,
-                   help="column copied to the scores as the row id, not used as a feature")
-    p.add_argument("--drop", nargs="*", default=[], help="columns to leave out (labels, ...)")
-
-
-def read_table(args):
-    """The table in ``args.data`` as a DataFrame (CSV/Parquet) or array, and its row ids."""
-    path = Path(args.data)
-    if not path.is_file():
-        raise ValueError(f"Data file {str(path)!r} does not exist.")
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".parquet"):
-        pd = require("pandas", "tables", "Reading a table")
-        frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
-        wanted = ([args.id_column] if args.id_column else []) + list(args.drop)
-        missing = [c for c in wanted if c not in frame.columns]
-        if missing:
-            raise ValueError(f"{path} has no column(s) {missing}; its columns: {list(frame.columns)}.")
-        ids = frame[args.id_column].to_numpy() if args.id_column else np.arange(len(frame))
-        return frame.drop(columns=wanted), ids
-    if args.id_column or args.drop:
-        raise ValueError("--id-column and --drop need a table with named columns (.csv or .parquet).")
-    X, _, _ = read_file(path)
-    return X, np.arange(len(X))
 
 
 def run_fit(args) -> int:

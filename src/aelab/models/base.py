@@ -155,7 +155,7 @@ class Autoencoder(Model):
             activation="linear" if self.linear else activation,
             code_activation="linear" if self.linear else self.resolved_code_activation(),
             tied=self.tied,
-            label_dim=self.n_classes,
+            label_dim=self.encoder_side_dim(),
             owner=owner,
         )
         self.encoder, self.decoder = BACKBONES[self.backbone](spec)  # sizes checked first
@@ -264,6 +264,12 @@ class Autoencoder(Model):
     def resolved_code_activation(self) -> str:
         """The code nonlinearity the backbone applies (variants may force one)."""
         return self.code_activation
+
+    def encoder_side_dim(self) -> int:
+        """Width of a vector the encoder's first layer reads beside x: a conditional model's
+        one-hot label (``n_classes``); a model may feed another (AutoRec its observation mask).
+        Called while the backbone is built."""
+        return self.n_classes
 
     def code_layers(self) -> list[nn.Module]:
         """Extra layers applied to the code after the encoder (e.g. top-k)."""

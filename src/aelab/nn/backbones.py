@@ -36,7 +36,7 @@ class Backbone:
     code_activation: str = "linear"
     tied: bool = False
     owner: str = "the model"
-    label_dim: int = 0  # width of a one-hot label the encoder reads beside x (0: none)
+    label_dim: int = 0  # width of a vector the encoder reads beside x: a one-hot label, a mask (0: none)
 
 
 class Layers(nn.Sequential):
@@ -60,7 +60,8 @@ class Layers(nn.Sequential):
             self.label_weight = nn.Parameter(torch.empty(label_dim, first.shape[0]).uniform_(-bound, bound))
 
     def forward(self, x: Tensor, label: Tensor | None = None) -> Tensor:
-        """Run the layers; ``label`` (n, label_dim), one-hot, enters at the first weight layer."""
+        """Run the layers; ``label`` (n, label_dim), a one-hot label or any vector read beside
+        ``x`` (an observation mask), enters at the first weight layer."""
         first = self._affine[0] if label is not None else None
         for module in self:
             x = module(x)

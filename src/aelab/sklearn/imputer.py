@@ -1,9 +1,11 @@
 """Fill missing values with a denoising autoencoder trained on the observed entries only.
 
 MIDA (Gondara & Wang, PAKDD 2018): a denoising autoencoder whose corruption hides observed
-entries, so that it learns to infer an entry from the others; here the loss covers the
-observed entries only (the masked loss of AutoRec, Sedhain et al. 2015) instead of an
-initial mean imputation, and imputation can be refined by feeding the imputed values back.
+entries, so that it learns to infer an entry from the others. Here, as in masked-autoencoder
+imputers (ReMasker, Du et al., ICLR 2024), the encoder reads the mask of the entries it sees
+beside their values and the loss scores only the hidden entries (the masked loss of AutoRec,
+Sedhain et al. 2015, never an initial mean imputation); a few independently seeded networks
+are averaged.
 """
 
 from __future__ import annotations
@@ -25,44 +27,47 @@ from aelab.sklearn._base import AutoencoderEstimatorMixin
 from aelab.sklearn.tabular import UNKNOWN_POLICIES, TabularEncoder, has_categorical_columns, is_frame
 from aelab.training import train
 
-MODEL_DIR = "model"
-# Share of the observed entries of the validation rows hidden from the model: the
-# early-stopping loss is the error of imputing them.
-_VALIDATION_HIDDEN = 0.2
+MODEL_DIR = "model"  # member k > 0: model_<k>
 
 
 class AutoencoderImputer(TransformerMixin, AutoencoderEstimatorMixin):
     """Impute missing values (NaN) with a masked denoising autoencoder.
 
-    The autoencoder (registered model ``"autorec"``) reads each row with its missing
-    entries at 0 (the column mean after standard scaling) and is trained on the observed
-    entries only; while training, each observed entry is also hidden with probability
-    ``mask_noise``. ``transform`` keeps every observed value and fills the rest.
+    Each member autoencoder (registered model ``"autorec"`` with ``read_mask=True``) reads a
+    row with its missing entries at 0 (the column mean after standard scaling) and, beside
+    it, the 0/1 mask of the entries it sees. While training, each observed entry is hidden
+    with probability ``mask_noise`` and the loss is the squared error on the hidden entries
+    alone: the network learns to infer an entry from the others, which is what imputing
+    asks. ``transform`` keeps every observed value and fills the rest with the members'
+    mean prediction.
 
     Parameters
     ----------
-    latent_dim : int, default=64
+    latent_dim : int, default=128
         Width of the code.
     hidden : tuple of int, default=(128,)
         Hidden widths of the encoder (the decoder mirrors them).
-    activation : str, default="tanh"
+    activation : str, default="relu"
         Nonlinearity of the hidden layers and of the code.
-    mask_noise : float in [0, 1), default=0.25
+    mask_noise : float in (0, 1), default=0.25
         Probability that an observed entry is hidden from the encoder in a training step.
     weight_penalty : float, default=0.0
         λ of (λ/2)·Σ‖W‖².
+    n_members : int, default=3
+        Networks trained from different seeds (each with its own validation entries);
+        their imputations are averaged.
     n_rounds : int, default=1
         Imputation passes: after the first, the imputed values are fed back as inputs
-        and imputed again (observed values stay fixed).
-    epochs : int, default=300
-    batch_size : int, default=128
+        (then read as seen) and imputed again; observed values stay fixed.
+    epochs : int, default=500
+    batch_size : int, default=64
     lr : float, default=1e-3
     weight_decay : float, default=0.0
         Adam's weight decay, on every parameter.
     validation_split : float, default=0.1
-        Fraction of the rows held out; a fifth of their observed entries is hidden and
-        the error of imputing them is the early-stopping loss.
-    early_stopping : int or None, default=20
+        Fraction of the observed entries held out of training (drawn anew for each
+        member); the error of imputing them is the early-stopping loss.
+    early_stopping : int or None, default=30
     scaling : {"standard", "robust", "minmax", "none"}, default="standard"
         Scaling of numeric columns (fitted on the observed values).
     add_indicator : bool, default=False
@@ -75,7 +80,8 @@ class AutoencoderImputer(TransformerMixin, AutoencoderEstimatorMixin):
 
     Attributes
     ----------
-    model_ : AutoRec
+    models_ : list of AutoRec
+        The members.
     encoder_ : TabularEncoder
     fill_values_ : list
         Per input column, what stands in for a missing value while encoding (the mean,
@@ -97,11 +103,13 @@ class AutoencoderImputer(TransformerMixin, AutoencoderEstimatorMixin):
     (True, True)
     """
 
-    def __init__(self, latent_dim: int = 64, hidden=(128,), activation: str = "tanh",
-                 mask_noise: float = 0.25, weight_penalty: float = 0.0, n_rounds: int = 1,
-                 epochs: int = 300, batch_size: int = 128, lr: float = 1e-3,
+    _params_added = {"n_members": 1}  # files saved before it hold one network
+
+    def __init__(self, latent_dim: int = 128, hidden=(128,), activation: str = "relu",
+                 mask_noise: float = 0.25, weight_penalty: float = 0.0, n_members: int = 3,
+                 n_rounds: int = 1, epochs: int = 500, batch_size: int = 64, lr: float = 1e-3,
                  weight_decay: float = 0.0, validation_split: float = 0.1,
-                 early_stopping: int | None = 20, scaling: str = "standard",
+                 early_stopping: int | None = 30, scaling: str = "standard",
                  add_indicator: bool = False, handle_unknown: str = "error",
                  random_state=None, device: str = "cpu"):
         self.latent_dim = latent_dim
@@ -109,6 +117,7 @@ class AutoencoderImputer(TransformerMixin, AutoencoderEstimatorMixin):
         self.activation = activation
         self.mask_noise = mask_noise
         self.weight_penalty = weight_penalty
+        self.n_members = n_members
         self.n_rounds = n_rounds
         self.epochs = epochs
         self.batch_size = batch_size
@@ -129,6 +138,10 @@ class AutoencoderImputer(TransformerMixin, AutoencoderEstimatorMixin):
         if has_categorical_columns(X) or (not fit and getattr(self, "_frame_fit", False)):
             if fit:
                 self._frame_fit = True
+            elif not is_frame(X):
+                raise TypeError(f"This {type(self).__name__} was fitted on a DataFrame with string "
+                                "columns; pass a DataFrame with the same columns, not "
+                                f"{type(X).__name__}.")
             else:  # the fitted column order, by name (a missing or extra column raises)
                 X = self.encoder_._aligned(X)[self.encoder_.input_names]
             missing = X.isna().to_numpy()
@@ -181,6 +194,9 @@ class AutoencoderImputer(TransformerMixin, AutoencoderEstimatorMixin):
         check_choice(self.handle_unknown, UNKNOWN_POLICIES, "handle_unknown", owner)
         check_bool(self.add_indicator, "add_indicator", owner)
         check_number(self.n_rounds, "n_rounds", owner, kind=int, low=1)
+        n_members = check_number(self.n_members, "n_members", owner, kind=int, low=1)
+        mask_noise = check_number(self.mask_noise, "mask_noise", owner, low=0.0, high=1.0,
+                                  low_inclusive=False, high_inclusive=False)
         validation_split = check_number(self.validation_split, "validation_split", owner,
                                         low=0.0, high=1.0, high_inclusive=False)
         batch_size = check_number(self.batch_size, "batch_size", owner, kind=int, low=1)
@@ -191,20 +207,23 @@ class AutoencoderImputer(TransformerMixin, AutoencoderEstimatorMixin):
         names = getattr(self, "feature_names_in_", None)
         self.encoder_ = TabularEncoder(self.scaling, self.handle_unknown).fit(
             filled, feature_names=None if names is None else list(names))
-        Z, _ = self._encoded(missing, filled)
-        seed = self._seeds(1)[0]
-        self.model_ = create(
-            "autorec", seed=seed, input_shape=Z.shape[1],
-            latent_dim=check_number(self.latent_dim, "latent_dim", owner, kind=int, low=1),
-            hidden=check_widths(self.hidden, "hidden", owner), activation=self.activation,
-            code_activation=self.activation, weight_penalty=self.weight_penalty,
-            mask_noise=self.mask_noise)
-        data, validation = _loaders(torch.from_numpy(Z), validation_split, batch_size, seed)
+        Z = torch.from_numpy(self._encoded(missing, filled)[0])
+        settings = {
+            "input_shape": Z.shape[1],
+            "latent_dim": check_number(self.latent_dim, "latent_dim", owner, kind=int, low=1),
+            "hidden": check_widths(self.hidden, "hidden", owner), "activation": self.activation,
+            "code_activation": self.activation, "weight_penalty": self.weight_penalty,
+            "mask_noise": mask_noise, "visible_weight": 0.0, "read_mask": True}
         options = {k: v for k, v in self._train_options(self.epochs, batch_size).items()
                    if k not in ("validation_split", "batch_size")}
-        options["early_stopping"] = self.early_stopping if validation is not None else None
-        result = train(self.model_, data, validation_data=validation, seed=seed, **options)
-        self.history_ = result.history
+        self.models_, self.history_ = [], []
+        for seed in self._seeds(n_members):
+            model = create("autorec", seed=seed, **settings)
+            data, validation = _loaders(Z, validation_split, batch_size, seed)
+            options["early_stopping"] = self.early_stopping if validation is not None else None
+            result = train(model, data, validation_data=validation, seed=seed, **options)
+            self.models_.append(model)
+            self.history_.append(result.history)
         self.indicator_features_ = np.flatnonzero(missing.any(0))
         return self
 
@@ -221,7 +240,7 @@ class AutoencoderImputer(TransformerMixin, AutoencoderEstimatorMixin):
         z_obs = np.nan_to_num(Z)
         z_in = Z
         for _ in range(self.n_rounds):
-            z_hat = self.model_.reconstruct(z_in)
+            z_hat = np.mean([model.reconstruct(z_in) for model in self.models_], axis=0)
             z_in = np.where(gaps, z_hat, z_obs)
         imputed = self.encoder_.inverse_transform(z_in)
         indicator = missing[:, self.indicator_features_].astype(np.float64)
@@ -265,18 +284,22 @@ class AutoencoderImputer(TransformerMixin, AutoencoderEstimatorMixin):
 
     def _restore_fitted(self, cfg: dict, path: Path) -> None:
         super()._restore_fitted(cfg, path)
-        self.model_ = load_model(path / MODEL_DIR)
+        self.models_ = [load_model(path / name) for name in cfg.get("models", [MODEL_DIR])]
         self.history_ = cfg["history_"]
+        if "models" not in cfg:  # saved by a version with one network and one history
+            self.history_ = [self.history_]
         self.fill_values_ = cfg["fill_values_"]
         self.indicator_features_ = np.asarray(cfg["indicator_features_"], dtype=np.int64)
         self._frame_fit = cfg["frame_fit"]
 
     def _save_models(self, path: Path) -> dict:
-        self.model_.save(path / MODEL_DIR)
-        return {}
+        names = [MODEL_DIR if k == 0 else f"{MODEL_DIR}_{k}" for k in range(len(self.models_))]
+        for name, model in zip(names, self.models_):
+            model.save(path / name)
+        return {"models": names}
 
     def __sklearn_is_fitted__(self) -> bool:
-        return hasattr(self, "model_")
+        return hasattr(self, "models_")
 
 
 def _column_means(X: np.ndarray, missing: np.ndarray) -> np.ndarray:
@@ -286,20 +309,16 @@ def _column_means(X: np.ndarray, missing: np.ndarray) -> np.ndarray:
 
 
 def _loaders(Z: torch.Tensor, validation_split: float, batch_size: int, seed: int):
-    """Training rows and, with ``validation_split``, held-out rows whose hidden entries are
-    the validation targets (DataLoaders: the targets hold NaN where not scored)."""
-    n = Z.shape[0]
+    """Every row, with a ``validation_split`` share of its observed entries held out (NaN),
+    and the rows holding such entries with those entries as their validation targets
+    (DataLoaders; the targets hold NaN where not scored). Entries, not rows, are held out,
+    so that a small table still trains on all its rows."""
     gen = torch.Generator().manual_seed(seed)
-    n_val = int(round(validation_split * n)) if n >= 4 else 0
-    perm = torch.randperm(n, generator=gen)
-    val, tr = perm[:n_val], perm[n_val:]
-    data = DataLoader(TensorDataset(Z[tr]), batch_size=batch_size, shuffle=True)
-    if n_val == 0:
+    held = (torch.rand(Z.shape, generator=gen) < validation_split) & ~torch.isnan(Z)
+    x_in = Z.masked_fill(held, float("nan"))
+    data = DataLoader(TensorDataset(x_in), batch_size=batch_size, shuffle=True)
+    rows = held.any(1)
+    if not rows.any():
         return data, None
-    zv = Z[val]
-    hide = (torch.rand(zv.shape, generator=gen) < _VALIDATION_HIDDEN) & ~torch.isnan(zv)
-    if not hide.any():
-        return data, None
-    x_in = zv.masked_fill(hide, float("nan"))
-    target = zv.masked_fill(~hide, float("nan"))
-    return data, DataLoader(TensorDataset(x_in, target), batch_size=4 * batch_size)
+    target = Z.masked_fill(~held, float("nan"))
+    return data, DataLoader(TensorDataset(x_in[rows], target[rows]), batch_size=4 * batch_size)
