@@ -82,6 +82,8 @@ class AutoencoderImputer(TransformerMixin, AutoencoderEstimatorMixin):
     ----------
     models_ : list of AutoRec
         The members.
+    history_ : list of dict
+        Each member's training history (per-epoch losses, as :func:`aelab.train` returns).
     encoder_ : TabularEncoder
     fill_values_ : list
         Per input column, what stands in for a missing value while encoding (the mean,
