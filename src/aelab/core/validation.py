@@ -200,8 +200,9 @@ def as_float_array(x, *, name: str = "X", min_ndim: int = 2) -> np.ndarray | tor
         )
     if not finite:
         raise ValueError(
-            f"{name} contains NaN or infinity. Remove or impute those values "
-            "(e.g. sklearn.impute.SimpleImputer) before passing them to aelab."
+            f"{name} contains NaN or infinity. Remove or impute those values (NaN: e.g. "
+            "aelab.sklearn.AutoencoderImputer, `aelab impute`, or sklearn.impute.SimpleImputer) "
+            "before passing them to aelab."
         )
     return arr
 

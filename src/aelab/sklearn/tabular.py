@@ -260,8 +260,8 @@ class TabularEncoder:
 def _check_finite(x: np.ndarray, name: str) -> None:
     if not np.isfinite(x).all():
         raise ValueError(
-            f"Column {name!r} contains NaN or infinity. Impute or drop those values (e.g. "
-            "sklearn.impute.SimpleImputer) before fitting or scoring."
+            f"Column {name!r} contains NaN or infinity. Impute or drop those values (NaN: e.g. "
+            "AutoencoderImputer or sklearn.impute.SimpleImputer) before fitting or scoring."
         )
 
 
