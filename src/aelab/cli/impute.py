@@ -87,22 +87,10 @@ def run_fill(args) -> int:
 
 
 def _read(args):
-    """The table (gaps as NaN / None) and its row ids; a .npy array is read as it is."""
-    path = Path(args.data)
-    if path.suffix.lower() == ".npy":
-        if args.id_column or args.drop:
-            raise ValueError("--id-column and --drop need a table with named columns (.csv or "
-                             ".parquet).")
-        if not path.is_file():
-            raise ValueError(f"Data file {str(path)!r} does not exist.")
-        X = np.load(path, allow_pickle=False)
-        if X.ndim != 2 or X.dtype.kind not in "fiu":
-            raise ValueError(f"{path} must hold a 2-D numeric array (rows x columns); it holds "
-                             f"{X.ndim}-D {X.dtype}.")
-        return X.astype(np.float64), np.arange(len(X))
-    if path.suffix.lower() not in (".csv", ".parquet"):
-        raise ValueError(f"Cannot impute {path}: give a .csv, .parquet or .npy table.")
-    return read_table(args)
+    """The table (gaps as NaN / None) and its row ids."""
+    if Path(args.data).suffix.lower() not in (".csv", ".parquet", ".npy"):
+        raise ValueError(f"Cannot impute {args.data}: give a .csv, .parquet or .npy table.")
+    return read_table(args, gaps=True)
 
 
 def _missing(X) -> np.ndarray:

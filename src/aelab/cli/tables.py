@@ -17,8 +17,12 @@ def add_column_options(p) -> None:
     p.add_argument("--drop", nargs="*", default=[], help="columns to leave out (labels, ...)")
 
 
-def read_table(args):
-    """The table in ``args.data`` as a DataFrame (CSV/Parquet) or array, and its row ids."""
+def read_table(args, gaps: bool = False):
+    """The table in ``args.data`` as a DataFrame (CSV/Parquet) or array, and its row ids.
+
+    ``gaps``: the table may hold missing values; a .npy array is then read as it is (float64,
+    NaN marking a gap) instead of through :func:`aelab.data.files.read_file`, which refuses NaN.
+    """
     path = Path(args.data)
     if not path.is_file():
         raise ValueError(f"Data file {str(path)!r} does not exist.")
@@ -34,5 +38,11 @@ def read_table(args):
         return frame.drop(columns=wanted), ids
     if args.id_column or args.drop:
         raise ValueError("--id-column and --drop need a table with named columns (.csv or .parquet).")
+    if gaps and suffix == ".npy":
+        X = np.load(path, allow_pickle=False)
+        if X.ndim != 2 or X.dtype.kind not in "fiu":
+            raise ValueError(f"{path} must hold a 2-D numeric array (rows x columns); it holds "
+                             f"{X.ndim}-D {X.dtype}.")
+        return X.astype(np.float64), np.arange(len(X))
     X, _, _ = read_file(path)
     return X, np.arange(len(X))

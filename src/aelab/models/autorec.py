@@ -156,7 +156,6 @@ class AutoRec(Autoencoder):
         target = y if y is not None and y.shape == x.shape and y.is_floating_point() else x
         x, target = self.scaler(x), self.scaler(target)
         scored = ~torch.isnan(target)
-        hide = torch.zeros_like(scored)
         if self.training and self.mask_noise > 0:
             hide = torch.rand(x.shape, device=x.device) < self.mask_noise
             x = x.masked_fill(hide, float("nan"))  # hidden: read as a gap
