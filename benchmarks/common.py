@@ -75,6 +75,72 @@ def write(name: str, markdown: str, payload: dict) -> None:
     (RESULTS / f"{name}.json").write_text(json_text(payload) + "\n")
 
 
+class SavedRuns:
+    """Runs of a benchmark that chooses its setting on validation, saved under ``work``.
+
+    A benchmark under the project's rule has two stages: (1) every candidate setting of a
+    grid fixed in the script trains on the training part and reports only its validation
+    error; (2) the candidate with the lowest seed-0 validation error runs on every seed and
+    the test set is read once per model. Each run is saved as ``work/<name>/seed<k>/`` (the
+    model in aelab's format and ``record.json``, written last, so a run cut short is trained
+    again), so stages can run in parallel processes or later sessions and stage 2 reuses
+    stage 1's seed-0 model instead of training it again.
+    """
+
+    def __init__(self, work: Path):
+        self.work = Path(work)
+
+    def fitted(self, name: str, seed: int, settings: dict, train):
+        """``(model, record)`` of candidate ``name`` at ``seed``: loaded when saved with the same
+        ``settings``, else ``train()`` (returning ``(model, record)``) is called and saved."""
+        import aelab
+
+        folder = self.work / name / f"seed{seed}"
+        if (folder / "record.json").exists():
+            record = json.loads((folder / "record.json").read_text())
+            if record["settings"] != settings:
+                raise SystemExit(f"{folder} holds a run of other settings ({record['settings']}); "
+                                 "remove it or pass another --work")
+            return aelab.load(folder / "model"), record
+        t0 = time.perf_counter()
+        model, record = train()
+        record.update(settings=settings, seed=seed, wall_time_s=time.perf_counter() - t0,
+                      machine=machine())
+        folder.mkdir(parents=True, exist_ok=True)
+        model.save(folder / "model")
+        (folder / "record.json").write_text(json.dumps(record, indent=1))
+        return model, record
+
+    def records(self, names) -> dict[str, dict[int, dict]]:
+        """Every saved record of the candidates ``names``: name -> seed -> record."""
+        runs: dict[str, dict[int, dict]] = {}
+        for name in names:
+            for path in sorted((self.work / name).glob("seed*/record.json")):
+                record = json.loads(path.read_text())
+                runs.setdefault(name, {})[record["seed"]] = record
+        return runs
+
+    def choose(self, grid, key: str) -> str:
+        """The candidate of ``grid`` with the lowest seed-0 ``record[key]`` (a validation
+        error); every candidate must have run on seed 0."""
+        runs = self.records(grid)
+        missing = [n for n in grid if 0 not in runs.get(n, {})]
+        if missing:
+            raise SystemExit(f"stage 1 is incomplete: run --candidates {' '.join(missing)} "
+                             "--seeds 0 first")
+        return min(grid, key=lambda n: runs[n][0][key])
+
+
+def mean_std(values, digits: int = 2) -> str:
+    """``"m ± s"`` (sample standard deviation) of ``values``; the value alone for one."""
+    v = [float(x) for x in values]
+    if len(v) == 1:
+        return f"{v[0]:.{digits}f}"
+    m = sum(v) / len(v)
+    s = (sum((x - m) ** 2 for x in v) / (len(v) - 1)) ** 0.5
+    return f"{m:.{digits}f} ± {s:.{digits}f}"
+
+
 def command_line(script: str, options: dict) -> str:
     """``python benchmarks/<script> --name value ...`` for parsed ``options`` (dests spelled as
     their flags, ``--pretrain-epochs`` for ``pretrain_epochs``); a true flag is written bare,

@@ -12,7 +12,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # In the order they should run; each writes benchmarks/results/<name>.md and .json.
 BENCHMARKS = ["mnist_ae", "vae_speed", "generative_figures", "iwae_mnist", "hinton_mnist",
-              "mnist_classification", "semisupervised", "filters", "adbench", "crash_resume",
+              "mnist_classification", "semisupervised", "semisupervised_vae", "filters", "adbench", "crash_resume",
               "manifold_score", "rcae_score", "sparsity_linear", "tangents_mnist",
               "theory_page", "clustering_mnist", "autorec_ml100k", "imputation", "hashing_20ng",
               "hashing_debian", "psd_patches", "recirculation", "streaming", "adbench_loo",

@@ -34,6 +34,9 @@ MODEL_CASES: list[tuple[str, dict]] = [
     ("vae", {"k": 2, "beta": 4.0, "warmup_epochs": 2}),
     ("vae", {"intermediate_dims": (6,), "latent_hidden": (5,)}),  # two stochastic layers
     ("vae", {"n_classes": 3}),  # conditional VAE
+    ("ssvae", {"n_classes": 3}),  # M2; test_semi_supervised covers unlabelled rows
+    ("ssvae", {"n_classes": 3, "likelihood": "bernoulli", "activation": "tanh", "beta": 0.3,
+               "classifier_hidden": (5,), "k": 2}),
     ("aae", {}),
     ("aae", {"prior": "uniform", "tied": True}),
     ("aae", {"prior": "mixture", "n_components": 3, "label_prior": True}),

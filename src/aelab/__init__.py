@@ -15,6 +15,7 @@ from aelab import data
 from aelab.applications.evaluation import log_likelihood
 from aelab.applications.pretraining import StackResult, greedy_pretrain
 from aelab.applications.probes import ProbeResult, knn_probe, linear_probe
+from aelab.applications.semi_supervised import train_semi_supervised
 from aelab.core.version import __version__
 from aelab.models import (
     MODELS,
@@ -50,4 +51,5 @@ __all__ = [
     "load",
     "log_likelihood",
     "train",
+    "train_semi_supervised",
 ]

@@ -79,7 +79,8 @@ def log_likelihood(model, x, k: int = 5000, *, y=None, seed: int = 0,
     k : int, default=5000
         Importance samples per example.
     y : array-like of int, optional
-        Labels, for a conditional model.
+        Labels, for a conditional model (optional for one that infers them, ``ssvae``:
+        then the bound is on log p(x), the label summed out).
     seed : int, default=0
         Seeds the draws (the global RNG is left as it was).
     max_rows : int, default=8192
@@ -93,7 +94,7 @@ def log_likelihood(model, x, k: int = 5000, *, y=None, seed: int = 0,
     k = check_number(k, "k", "log_likelihood", kind=int, low=1)
     max_rows = check_number(max_rows, "max_rows", "log_likelihood", kind=int, low=1)
     x = model.as_input(x)
-    labels = model.check_labels(y, x.shape[0]) if model.n_classes else None
+    labels = model.likelihood_labels(y, x.shape[0])
     per_chunk = max(1, min(x.shape[0], max_rows // k))  # examples per chunk
     k_chunk = min(k, max(1, max_rows // per_chunk))  # samples per pass
     dev = model.device

@@ -152,6 +152,25 @@ def log_mean_exp(a: Tensor, dim: int = 0) -> Tensor:
     return torch.logsumexp(a, dim=dim) - math.log(a.shape[dim])
 
 
+def categorical_kl_uniform(logits: Tensor) -> Tensor:
+    """KL( softmax(logits) || Uniform(K) ) per row, shape (n,): log K - H(q), in [0, log K]."""
+    log_q = torch.log_softmax(logits, dim=-1)
+    return (log_q.exp() * log_q).sum(-1) + math.log(logits.shape[-1])
+
+
+def label_marginal_bound(per_class_nll: Tensor, logits: Tensor) -> Tensor:
+    """The semi-supervised VAE's bound on -log p(x) with the label y unobserved, per row.
+
+    Kingma, Rezende, Mohamed & Welling, *Semi-Supervised Learning with Deep Generative
+    Models* (2014), eq. 7 with a uniform p(y) over K classes:
+    -log p(x) ≤ Σ_y q(y|x) L(x, y) + KL(q(y|x) || p(y)) = U(x), where ``per_class_nll[:, y]``
+    is L(x, y), a bound on -log p(x | y), and ``logits`` those of q(y|x). Minimised over
+    q by q(y|x) ∝ exp(-L(x, y)), where it equals -log (1/K) Σ_y exp(-L(x, y)).
+    """
+    q = torch.softmax(logits, dim=-1)
+    return (q * per_class_nll).sum(-1) + categorical_kl_uniform(logits)
+
+
 def bernoulli_kl(rho: Tensor | float, rho_hat: Tensor, eps: float = 1e-7) -> Tensor:
     """Elementwise KL( Bernoulli(rho) || Bernoulli(rho_hat) ), ≥ 0, = 0 iff rho_hat == rho."""
     rho_hat = rho_hat.clamp(eps, 1.0 - eps)

@@ -344,6 +344,12 @@ class Autoencoder(Model):
                 total = total + rows.float().mean() * mmd_imq(z[rows], prior[rows])
         return total
 
+    def likelihood_labels(self, y, n: int) -> Tensor | None:
+        """The labels ``log_weights`` reads for ``n`` examples: validated class labels for a
+        conditional model, ``None`` for an unconditional one (a model that infers a missing
+        label, like M2, accepts ``None`` too)."""
+        return self.check_labels(y, n) if self.n_classes else None
+
     def check_labels(self, y, n: int) -> Tensor:
         """Validate ``n`` class labels for a conditional model; return them as int64."""
         if y is None:
