@@ -344,7 +344,15 @@ def test_elbo_scorer_is_the_vae_loss_per_feature():
         tiny_detector(model="ae", scorer="elbo").fit(X)
 
 
-@pytest.mark.parametrize("name", aelab.list_models())
+def test_a_model_trained_with_labels_is_refused_with_the_way_to_train_it():
+    X, _ = planted(n=40)
+    with pytest.raises(ValueError, match="train_semi_supervised"):
+        AutoencoderTransformer(model="ssvae").fit(X)
+    with pytest.raises(ValueError, match="trained with class labels"):
+        tiny_detector(model="ssvae").fit(X)
+
+
+@pytest.mark.parametrize("name", aelab.list_models(trained_with_labels=False))
 def test_every_registered_model_in_both_estimators(name):
     X, _ = planted(n=120)
     # A model of one fixed layout (recirculation: one hidden layer) keeps its own case's widths.

@@ -42,7 +42,7 @@ def add_parser(sub):
     fit.add_argument("--contamination", default="auto",
                      help="expected outlier fraction in (0, 0.5], or 'auto' (Tukey's fence on the "
                           "training scores)")
-    fit.add_argument("--model", default=DEFAULTS["model"], choices=list_models(),
+    fit.add_argument("--model", default=DEFAULTS["model"], choices=list_models(trained_with_labels=False),
                      help="registered model of the ensemble members")
     fit.add_argument("--n-members", type=int, default=DEFAULTS["n_members"],
                      help="autoencoders in the final ensemble")

@@ -113,6 +113,9 @@ class Autoencoder(Model):
     # True: ``y`` given to ``train`` is the rows to reconstruct (shaped like ``x``), not labels;
     # e.g. a document's words pooled with its nearest neighbours' (see reconstruction_target)
     reconstructs_y = False
+    # True: training needs ``y`` (class labels, -1 where unknown) and a constructor argument
+    # the estimators do not set (``n_classes``); the unsupervised estimators refuse it
+    trained_with_labels = False
 
     def __init__(
         self,

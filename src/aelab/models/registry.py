@@ -60,7 +60,7 @@ def list_models(**capabilities) -> list[str]:
 
     >>> import aelab
     >>> aelab.list_models(can_sample=True)
-    ['aae', 'pixel_vae', 'vae', 'vae_gan', 'wae']
+    ['aae', 'pixel_vae', 'ssvae', 'vae', 'vae_gan', 'wae']
     """
     return sorted(name for name, cls in MODELS.items()
                   if all(getattr(cls, cap, None) == want for cap, want in capabilities.items()))

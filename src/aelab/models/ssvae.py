@@ -59,6 +59,8 @@ class SemiSupervisedVAE(VAE, SoftmaxClassifier):
         ``label_mmd_weight`` defaults to 0 here: M2 has no such term).
     """
 
+    trained_with_labels = True
+
     def __init__(self, input_shape, n_classes: int, classifier_hidden=None,
                  classification_weight: float = 1.0, label_mmd_weight: float = 0.0, **kwargs):
         owner = type(self).__name__

@@ -24,7 +24,7 @@ from aelab.core.io import (
 from aelab.core.validation import check_choice, check_number, check_unknown_options
 from aelab.core.version import __version__
 from aelab.data.streaming import as_chunked, map_chunks
-from aelab.models import MODELS, get_model_class
+from aelab.models import MODELS, get_model_class, list_models
 from aelab.nn.layers import ACTIVATIONS
 from aelab.sklearn.tabular import UNKNOWN_POLICIES, TabularEncoder, has_categorical_columns
 from aelab.training.data import DEVICES
@@ -53,6 +53,12 @@ class AutoencoderEstimatorMixin(BaseEstimator):
         """Validate the parameters both estimators have; return the model options."""
         owner = type(self).__name__
         check_choice(self.model, MODELS, "model", owner)
+        if get_model_class(self.model).trained_with_labels:
+            raise ValueError(
+                f"model={self.model!r} is trained with class labels (-1 where unknown), which "
+                f"{owner} does not take: train it with aelab.train_semi_supervised(model, X, y), "
+                f"or pick one of {list_models(trained_with_labels=False)}."
+            )
         if self.model_params is not None and not isinstance(self.model_params, dict):
             raise TypeError(
                 f"The 'model_params' parameter of {owner} must be a dict of the model's "
