@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -73,6 +74,13 @@ def write(name: str, markdown: str, payload: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.md").write_text(markdown)
     (RESULTS / f"{name}.json").write_text(json_text(payload) + "\n")
+
+
+def balanced_draw(y: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """Indices of ``n`` labelled examples, n/10 per class, drawn with ``seed``."""
+    rng = np.random.default_rng(seed)
+    per = n // 10
+    return np.concatenate([rng.choice(np.flatnonzero(y == c), per, replace=False) for c in range(10)])
 
 
 class SavedRuns:

@@ -17,18 +17,11 @@ import numpy as np
 
 import aelab
 from aelab.applications.probes import linear_probe
-from common import data_dir, machine, parse_args, write
+from common import balanced_draw, data_dir, machine, parse_args, write
 
 logger = logging.getLogger("semisupervised")
 WIDTHS = (500, 500)
 LR = 1e-3
-
-
-def balanced_draw(y: np.ndarray, n: int, seed: int) -> np.ndarray:
-    """Indices of ``n`` labelled examples, n/10 per class, drawn with ``seed``."""
-    rng = np.random.default_rng(seed)
-    per = n // 10
-    return np.concatenate([rng.choice(np.flatnonzero(y == c), per, replace=False) for c in range(10)])
 
 
 def main() -> None:

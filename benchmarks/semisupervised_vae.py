@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 import aelab
-from common import SavedRuns, data_dir, machine, mean_std, parse_args, write
+from common import SavedRuns, balanced_draw, data_dir, machine, mean_std, parse_args, write
 
 logger = logging.getLogger("semisupervised_vae")
 N_FIT = 50_000
@@ -37,13 +37,6 @@ BASE = {"hidden": [500], "latent_dim": 50, "epochs": 100, "batch_size": 100, "lr
         "labelled_share": 0.1}
 CANDIDATES = {f"a{a:g}": {**BASE, "classification_weight": float(a)} for a in (1, 10, 50)}
 BUDGETS = (100, 1000, N_FIT)
-
-
-def balanced_draw(y: np.ndarray, n: int, seed: int) -> np.ndarray:
-    """Indices of ``n`` labelled examples, n/10 per class, drawn with ``seed``."""
-    rng = np.random.default_rng(seed)
-    per = n // 10
-    return np.concatenate([rng.choice(np.flatnonzero(y == c), per, replace=False) for c in range(10)])
 
 
 def m1_features(runs: SavedRuns, m1: dict, X, parts):

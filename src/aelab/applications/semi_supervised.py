@@ -14,10 +14,8 @@ import math
 
 import numpy as np
 
-from aelab.core.validation import check_number
+from aelab.core.validation import UNLABELLED, check_number
 from aelab.training import TrainResult, train
-
-UNLABELLED = -1
 
 
 def oversampled_rows(y, labelled_share: float) -> np.ndarray:

@@ -109,17 +109,25 @@ def check_bool(value, param: str, owner: str) -> bool:
     return bool(value)
 
 
-def check_class_labels(y, n: int, n_classes: int, fix: str = "") -> torch.Tensor:
+# The label of an unlabelled row, for models trained on partly labelled data.
+UNLABELLED = -1
+
+
+def check_class_labels(y, n: int, n_classes: int, fix: str = "", *,
+                       unlabelled: bool = False) -> torch.Tensor:
     """Validate ``n`` integer class labels in ``[0, n_classes)``; return them as int64.
 
-    ``fix`` is appended to the message (how to encode the classes).
+    ``fix`` is appended to the message (how to encode the classes). ``unlabelled=True``
+    also accepts :data:`UNLABELLED` (-1) for a row without a label.
     """
+    low = UNLABELLED if unlabelled else 0
     y = (y.detach() if isinstance(y, torch.Tensor) else torch.as_tensor(np.array(y))).reshape(-1)
     if y.dtype.is_floating_point or y.dtype == torch.bool or y.shape[0] != n or (
-            n and (int(y.min()) < 0 or int(y.max()) >= n_classes)):
+            n and (int(y.min()) < low or int(y.max()) >= n_classes)):
         seen = f" in [{int(y.min())}, {int(y.max())}]" if y.numel() and not y.dtype.is_floating_point else ""
+        wanted = f"integers in [0, {n_classes})" + (", or -1 for an unlabelled one" if unlabelled else "")
         raise ValueError(
-            f"y must hold {n} class labels, integers in [0, {n_classes}); got shape "
+            f"y must hold {n} class labels, {wanted}; got shape "
             f"{tuple(y.shape)} of dtype {y.dtype}{seen}.{fix}"
         )
     return y.long()

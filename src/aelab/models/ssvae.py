@@ -18,14 +18,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from aelab.core.losses import categorical_kl_uniform
-from aelab.core.validation import check_number, check_widths
+from aelab.core.losses import categorical_kl_uniform, label_marginal_bound
+from aelab.core.validation import UNLABELLED, check_class_labels, check_number, check_widths
 from aelab.models.registry import register
 from aelab.models.softmax import SoftmaxClassifier
 from aelab.models.vae import VAE
 from aelab.nn.backbones import feedforward
-
-UNLABELLED = -1
 
 
 @register("ssvae")
@@ -90,14 +88,7 @@ class SemiSupervisedVAE(VAE, SoftmaxClassifier):
         """``n`` labels in ``[0, n_classes)``, or -1 for an unlabelled row; as int64."""
         if y is None:
             return torch.full((n,), UNLABELLED, dtype=torch.long)
-        y = (y.detach() if isinstance(y, Tensor) else torch.as_tensor(y)).reshape(-1)
-        if (y.dtype.is_floating_point or y.dtype == torch.bool or y.shape[0] != n
-                or (n and (int(y.min()) < UNLABELLED or int(y.max()) >= self.n_classes))):
-            raise ValueError(
-                f"{type(self).__name__} is trained with y holding {n} integers: a class in "
-                f"[0, {self.n_classes}) for a labelled row, -1 for an unlabelled one; got shape "
-                f"{tuple(y.shape)} of dtype {y.dtype}.")
-        return y.long()
+        return check_class_labels(y, n, self.n_classes, unlabelled=True)
 
     def likelihood_labels(self, y, n: int) -> Tensor | None:
         """Labels are optional here: without them ``log_weights`` sums the class out."""
@@ -143,7 +134,7 @@ class SemiSupervisedVAE(VAE, SoftmaxClassifier):
         nll, kl = self._per_class_bound(x, k)
         logits = self._class_logits(x)
         q = F.softmax(logits, dim=1)
-        shared = (q * kl).sum(1) + categorical_kl_uniform(logits)
+        shared = label_marginal_bound(kl, logits)  # Σ_y q(y|x) KL_y + KL(q(y|x) || p(y))
         return (q[:, :, None] * nll).sum(1) + shared[:, None] / nll.shape[2]
 
     def log_weights(self, x: Tensor, k: int, y: Tensor | None = None) -> Tensor:
